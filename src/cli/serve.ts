@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { startServer } from '../main.js';
+import { migrateToLatest, openStore } from '../storage/sql/database.js';
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('Start the server (configuration from latchkey.config.json and the environment)')
+    .action(async () => {
+      await startServer(loadConfig());
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations and exit')
+    .action(async () => {
+      const config = loadConfig();
+      const store = openStore(config.databaseUrl);
+      try {
+        const applied = await migrateToLatest(store.db);
+        process.stdout.write(
+          applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n',
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from './config.js';
+import { SETTINGS, type Setting } from './settings.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`configuration: ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Path of the JSON config file; defaults to ./latchkey.config.json when present. */
+  configFile?: string;
+  /** Overrides applied last (tests, CLI flags), by setting path. */
+  overrides?: Record<string, unknown>;
+  /** Print warnings (a generated secret) somewhere; defaults to stderr. */
+  warn?: (message: string) => void;
+}
+
+function getPath(obj: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof cur[part] !== 'object' || cur[part] === null) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts.at(-1)!] = value;
+}
+
+/** Turns a raw value (env strings or JSON values) into the setting's type, or throws naming the key. */
+function coerce(setting: Setting, raw: unknown, source: string): unknown {
+  const fail = (why: string): never => {
+    throw new ConfigError(`${setting.path} (${source})`, why);
+  };
+  if (raw === null) return null;
+  const t = setting.type;
+  switch (t.kind) {
+    case 'string': {
+      if (typeof raw !== 'string') fail('must be a string');
+      const s = raw as string;
+      if (t.minLength !== undefined && s.length < t.minLength)
+        fail(`must be at least ${t.minLength} characters`);
+      return s;
+    }
+    case 'url': {
+      if (typeof raw !== 'string') fail('must be a URL string');
+      const scheme = (raw as string).split(':')[0]?.toLowerCase() ?? '';
+      if (!t.schemes.includes(scheme))
+        fail(`must start with one of ${t.schemes.map((s) => `${s}:`).join(', ')}`);
+      return raw;
+    }
+    case 'integer': {
+      const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+      if (typeof n !== 'number' || !Number.isInteger(n)) fail('must be an integer');
+      if ((n as number) < t.min || (n as number) > t.max) fail(`must be between ${t.min} and ${t.max}`);
+      return n;
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      if (typeof raw === 'string' && ['true', '1', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+      if (typeof raw === 'string' && ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
+      return fail('must be true or false');
+    }
+    case 'enum': {
+      if (typeof raw !== 'string' || !t.values.includes(raw.toLowerCase()))
+        fail(`must be one of ${t.values.join(', ')}`);
+      return (raw as string).toLowerCase();
+    }
+    case 'list': {
+      const items =
+        typeof raw === 'string'
+          ? raw
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : raw;
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) fail('must be a list of names');
+      for (const item of items as string[])
+        if (!t.values.includes(item)) fail(`unknown value '${item}' (known: ${t.values.join(', ')})`);
+      return [...new Set(items as string[])];
+    }
+  }
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  const file = path ?? (existsSync('latchkey.config.json') ? 'latchkey.config.json' : undefined);
+  if (!file) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(file, `cannot be read as JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(file, 'must hold a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads or creates the development master secret in dataDir, with mode 0600. */
+function developmentSecret(dataDir: string, warn: (m: string) => void): string {
+  const file = join(resolve(dataDir), 'secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  warn(
+    `LATCHKEY_SECRET is not set: generated a master secret into ${file}. Set LATCHKEY_SECRET in production.`,
+  );
+  return secret;
+}
+
+/** defaults ← latchkey.config.json ← environment ← overrides; validated and frozen. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const file = readConfigFile(options.configFile ?? env['LATCHKEY_CONFIG']);
+  const known = new Set(SETTINGS.map((s) => s.path));
+  for (const key of flattenKeys(file))
+    if (!known.has(key)) throw new ConfigError(key, 'unknown configuration key');
+
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    let value: unknown = setting.default;
+    const fromFile = getPath(file, setting.path);
+    if (fromFile !== undefined) value = coerce(setting, fromFile, 'config file');
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== '') value = coerce(setting, fromEnv, setting.env);
+    const override = options.overrides?.[setting.path];
+    if (override !== undefined) value = coerce(setting, override, 'override');
+    setPath(out, setting.path, value);
+  }
+  const production = env['NODE_ENV'] === 'production';
+  out['production'] = production;
+  if (out['secret'] === null) {
+    if (production)
+      throw new ConfigError(
+        'secret (LATCHKEY_SECRET)',
+        'is required when NODE_ENV=production (at least 32 characters)',
+      );
+    out['secret'] = developmentSecret(out['dataDir'] as string, warn);
+  }
+  const prefix = getPath(out, 'rpc.prefix') as string;
+  if (!prefix.startsWith('/') || prefix.endsWith('/'))
+    throw new ConfigError('rpc.prefix', "must start with '/' and not end with '/'");
+  if (!/^[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/.test(out['defaultApp'] as string)) {
+    throw new ConfigError('defaultApp', "must be '<owner>/<app>' in lowercase");
+  }
+  return deepFreeze(out) as unknown as Config;
+}
+
+function flattenKeys(obj: Record<string, unknown>, prefix = ''): string[] {
+  const keys: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      keys.push(...flattenKeys(v as Record<string, unknown>, path));
+    else keys.push(path);
+  }
+  return keys;
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object') {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}

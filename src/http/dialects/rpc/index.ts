@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../../services.js';
+import { isLatchkeyError } from '../../../shared/errors.js';
+import { handleError } from '../../server.js';
+import { authenticate, type Principal } from './auth.js';
+import { sendRpcError, sendRpcValidationError } from './envelope.js';
+import type { RpcMethod } from './method.js';
+import { SESSION_METHODS } from './session-methods.js';
+import { USER_METHODS } from './user-methods.js';
+import { validationDetails } from './validation.js';
+
+export const RPC_METHODS: readonly RpcMethod[] = [...SESSION_METHODS, ...USER_METHODS];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rpcPrincipal?: Principal;
+  }
+}
+
+/**
+ * The rpc dialect (yeep-compatible): `POST <prefix>/<ns>.<method>`, JSON in, and the
+ * reference envelope out: HTTP 200 with `ok:true`, or `ok:false` plus `error{code,message}`.
+ * Malformed JSON, unknown methods and wrong verbs are real HTTP errors.
+ */
+export async function registerRpc(app: FastifyInstance, services: Services): Promise<void> {
+  app.setErrorHandler((err, request, reply) => {
+    if (isLatchkeyError(err)) return sendRpcError(reply, err);
+    return handleError(err as Error, request, reply);
+  });
+
+  app.get('/ping', async () => ({ ping: 'pong' }));
+
+  for (const method of RPC_METHODS) {
+    app.route({
+      method: 'POST',
+      url: `/${method.name}`,
+      schema: { body: method.body, summary: method.summary, tags: ['rpc'] },
+      attachValidation: true,
+      preValidation: async (request, reply) => {
+        // Methods without arguments may be called with no body at all.
+        request.body ??= {};
+        // Authentication comes before validation, as in the reference: no credentials → 10000, not 400.
+        if (method.auth === 'required') request.rpcPrincipal = await authenticate(services, request, reply);
+      },
+      handler: async (request, reply) => {
+        if (request.validationError) {
+          return sendRpcValidationError(reply, validationDetails(request.validationError.validation ?? []));
+        }
+        const result = await method.handler({
+          body: request.body as never,
+          principal: request.rpcPrincipal ?? null,
+          request,
+          reply,
+          services,
+        });
+        return reply.send({ ok: true, ...result });
+      },
+    });
+    app.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url: `/${method.name}`,
+      handler: async (_request, reply) =>
+        reply
+          .status(405)
+          .header('allow', 'POST')
+          .send({
+            statusCode: 405,
+            error: 'Method Not Allowed',
+            message: `${method.name} accepts POST only`,
+          }),
+    });
+  }
+}

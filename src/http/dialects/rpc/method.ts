@@ -1,0 +1,35 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../../services.js';
+import type { Principal } from './auth.js';
+
+export type RpcAuth = 'public' | 'required';
+
+export interface RpcContext<B> {
+  body: B;
+  /** Set for methods with auth 'required'. */
+  principal: Principal | null;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  services: Services;
+}
+
+export interface RpcMethod<S extends TSchema = TSchema> {
+  /** `<ns>.<method>`, as in the URL. */
+  name: string;
+  auth: RpcAuth;
+  body: S;
+  summary: string;
+  handler: (ctx: RpcContext<Static<S>>) => Promise<Record<string, unknown>>;
+}
+
+/** Checks each method's handler against its own body schema, then erases the type for the registry. */
+export function rpcMethod<S extends TSchema>(method: RpcMethod<S>): RpcMethod {
+  return method as unknown as RpcMethod;
+}
+
+/** The principal of an authenticated method (the framework guarantees it). */
+export function principalOf(ctx: RpcContext<unknown>): Principal {
+  if (!ctx.principal) throw new Error('authenticated method called without a principal');
+  return ctx.principal;
+}

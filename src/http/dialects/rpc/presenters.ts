@@ -1,0 +1,93 @@
+import type { EffectivePermission, User } from '../../../identity/types.js';
+import { primaryEmail } from '../../../identity/types.js';
+
+export interface SignInProjection {
+  profile: boolean;
+  permissions: boolean;
+}
+
+/** The permission entry as the reference puts it in tokens: resourceId only when set. */
+export function tokenPermission(p: EffectivePermission): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: p.id,
+    name: p.name,
+    isSystemPermission: p.isSystemPermission,
+    orgId: p.orgId,
+    roleId: p.roleId,
+  };
+  if (p.resourceId) out['resourceId'] = p.resourceId;
+  return out;
+}
+
+/** The `user` claim of a session token, and the `user` that setCookie answers with. */
+export function sessionUser(
+  user: User,
+  projection: SignInProjection,
+  permissions: EffectivePermission[] | null,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: user.id };
+  if (projection.profile) {
+    if (user.username !== null) out['username'] = user.username;
+    if (user.fullName !== null) out['fullName'] = user.fullName;
+    if (user.picture) out['picture'] = user.picture;
+    out['primaryEmail'] = primaryEmail(user);
+  }
+  if (projection.permissions) out['permissions'] = (permissions ?? []).map(tokenPermission);
+  return out;
+}
+
+export type UserField =
+  | 'id'
+  | 'username'
+  | 'fullName'
+  | 'picture'
+  | 'emails'
+  | 'orgs'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'permissions';
+
+export const DEFAULT_USER_FIELDS: Record<UserField, boolean> = {
+  id: true,
+  username: true,
+  fullName: true,
+  picture: true,
+  emails: true,
+  orgs: true,
+  createdAt: true,
+  updatedAt: true,
+  permissions: false,
+};
+
+export interface UserExtras {
+  permissions?: EffectivePermission[];
+}
+
+/** A user as user.info / user.list / user.create present it, restricted to the projected fields. */
+export function presentUser(
+  user: User,
+  fields: Partial<Record<UserField, boolean>>,
+  extras: UserExtras = {},
+): Record<string, unknown> {
+  const want = { ...DEFAULT_USER_FIELDS, ...fields };
+  const out: Record<string, unknown> = {};
+  if (want.id) out['id'] = user.id;
+  if (want.username) out['username'] = user.username;
+  if (want.fullName) out['fullName'] = user.fullName;
+  if (want.picture) out['picture'] = user.picture;
+  if (want.emails)
+    out['emails'] = user.emails.map((e) => ({
+      address: e.address,
+      isVerified: e.isVerified,
+      isPrimary: e.isPrimary,
+    }));
+  if (want.orgs) out['orgs'] = [];
+  if (want.createdAt) out['createdAt'] = new Date(user.createdAt).toISOString();
+  if (want.updatedAt) out['updatedAt'] = new Date(user.updatedAt).toISOString();
+  if (want.permissions)
+    out['permissions'] = (extras.permissions ?? []).map((p) => ({
+      ...tokenPermission(p),
+      resourceId: p.resourceId,
+    }));
+  return out;
+}

@@ -1,0 +1,248 @@
+import type { Email, User } from '../../../identity/types.js';
+import type { Services } from '../../../services.js';
+import { LatchkeyError } from '../../../shared/errors.js';
+import { fail } from './envelope.js';
+import { principalOf, type RpcContext, rpcMethod } from './method.js';
+import { presentUser, type UserField } from './presenters.js';
+import {
+  DeactivateBody,
+  IdBody,
+  UserCreateBody,
+  UserInfoBody,
+  UserListBody,
+  UserUpdateBody,
+} from './schemas.js';
+
+const READ = 'yeep.user.read';
+const WRITE = 'yeep.user.write';
+
+function appOf(ctx: RpcContext<unknown>): string {
+  return ctx.services.defaultApp.id;
+}
+
+async function isAllowed(ctx: RpcContext<unknown>, permission: string): Promise<boolean> {
+  const p = principalOf(ctx);
+  return ctx.services.authz.has(p.appId, p.userId, permission);
+}
+
+async function requirePermission(ctx: RpcContext<unknown>, permission: string): Promise<void> {
+  const p = principalOf(ctx);
+  await ctx.services.authz.require(p.appId, p.userId, permission);
+}
+
+/** Self, or the caller holds `permission` (read fresh from storage, never from the token). */
+async function requireSelfOr(ctx: RpcContext<unknown>, targetId: string, permission: string): Promise<void> {
+  if (principalOf(ctx).userId === targetId) return;
+  await requirePermission(ctx, permission);
+}
+
+function emailsInput(emails: Array<{ address: string; isVerified?: boolean; isPrimary?: boolean }>): Email[] {
+  return emails.map((e) => ({
+    address: e.address,
+    isVerified: e.isVerified === true,
+    isPrimary: e.isPrimary === true,
+  }));
+}
+
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ id })).toString('base64');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64').toString('utf8')) as { id?: unknown };
+    if (typeof parsed.id === 'string' && /^[0-9a-f]{24}$/.test(parsed.id)) return parsed.id;
+  } catch {
+    // fall through
+  }
+  return fail('invalid_input', 'Invalid cursor');
+}
+
+/** Verifies the caller's own current password (or, later, another factor) before a sensitive self-change. */
+async function requireCurrentFactor(
+  services: Services,
+  user: User,
+  factor: { type: 'PASSWORD' | 'TOTP'; token: string } | undefined,
+): Promise<void> {
+  const applicable = user.passwordHash ? ['PASSWORD'] : [];
+  if (!factor) {
+    throw new LatchkeyError(
+      'auth_factor_required',
+      `User "${user.id}" has enabled MFA; please specify secondary authentication factor`,
+      { applicableAuthFactorTypes: applicable },
+    );
+  }
+  if (!applicable.includes(factor.type)) {
+    throw new LatchkeyError(
+      'auth_factor_not_found',
+      `User "${user.id}" has no ${factor.type} authentication factor`,
+    );
+  }
+  if (!(await services.users.verifyPassword(user, factor.token))) {
+    throw new LatchkeyError('auth_factor_invalid', 'The supplied authentication factor cannot be verified');
+  }
+}
+
+export const USER_METHODS = [
+  rpcMethod({
+    name: 'user.info',
+    auth: 'required',
+    body: UserInfoBody,
+    summary: 'A user’s profile (yourself without `id`)',
+    handler: async (ctx) => {
+      const caller = principalOf(ctx);
+      const id = ctx.body.id ?? caller.userId;
+      const user = await ctx.services.users.get(appOf(ctx), id);
+      await requireSelfOr(ctx, id, READ);
+      const fields = (ctx.body.projection ?? {}) as Partial<Record<UserField, boolean>>;
+      if (fields.permissions && id !== caller.userId)
+        await requirePermission(ctx, 'yeep.permission.assignment.read');
+      const permissions = fields.permissions ? await ctx.services.authz.effective(appOf(ctx), id) : [];
+      return { user: presentUser(user, fields, { permissions }) };
+    },
+  }),
+  rpcMethod({
+    name: 'user.create',
+    auth: 'required',
+    body: UserCreateBody,
+    summary: 'Create a user (needs yeep.user.write)',
+    handler: async (ctx) => {
+      await requirePermission(ctx, WRITE);
+      if (ctx.body.orgs && ctx.body.orgs.length > 0)
+        fail('invalid_input', 'Organisations are not available yet');
+      const user = await ctx.services.users.create(appOf(ctx), {
+        username: ctx.body.username ?? null,
+        password: ctx.body.password,
+        fullName: ctx.body.fullName ?? null,
+        picture: ctx.body.picture ?? null,
+        emails: emailsInput(ctx.body.emails),
+      });
+      return { user: presentUser(user, {}) };
+    },
+  }),
+  rpcMethod({
+    name: 'user.update',
+    auth: 'required',
+    body: UserUpdateBody,
+    summary: 'Update a user; changing your own password or emails needs your current password',
+    handler: async (ctx) => {
+      const caller = principalOf(ctx);
+      const { id, secondaryAuthFactor, ...changes } = ctx.body;
+      if (Object.keys(changes).length === 0) fail('invalid_input', 'Nothing to update');
+      const target = await ctx.services.users.get(appOf(ctx), id);
+      await requireSelfOr(ctx, id, WRITE);
+      const isSelf = caller.userId === id;
+      const superuser = await isAllowed(ctx, WRITE);
+      if (changes.emails) {
+        const wasVerified = new Map(target.emails.map((e) => [e.address.toLowerCase(), e.isVerified]));
+        for (const e of changes.emails) {
+          // Only a user administrator may vouch for an address; others must verify it by mail.
+          if (e.isVerified && !wasVerified.get(e.address.toLowerCase()) && !superuser) {
+            fail('invalid_input', 'Only an administrator may mark an email address verified');
+          }
+          if (e.isPrimary && !e.isVerified && !superuser && target.emails.length > 0) {
+            fail('invalid_primary_email', 'Primary email must be verified');
+          }
+        }
+      }
+      // A stolen session must not be enough to take the account over: your own
+      // password and emails change only with your current password.
+      if (isSelf && (changes.password !== undefined || changes.emails !== undefined)) {
+        await requireCurrentFactor(ctx.services, target, secondaryAuthFactor);
+      }
+      const updated = await ctx.services.users.update(
+        appOf(ctx),
+        id,
+        {
+          ...(changes.username !== undefined ? { username: changes.username } : {}),
+          ...(changes.password !== undefined ? { password: changes.password } : {}),
+          ...(changes.fullName !== undefined ? { fullName: changes.fullName } : {}),
+          ...(changes.picture !== undefined ? { picture: changes.picture } : {}),
+          ...(changes.emails !== undefined ? { emails: emailsInput(changes.emails) } : {}),
+        },
+        isSelf ? caller.sessionId : undefined,
+      );
+      return { user: presentUser(updated, { orgs: false, createdAt: false, updatedAt: false }) };
+    },
+  }),
+  rpcMethod({
+    name: 'user.delete',
+    auth: 'required',
+    body: IdBody,
+    summary: 'Delete a user (yourself, or with yeep.user.write)',
+    handler: async (ctx) => {
+      await ctx.services.users.get(appOf(ctx), ctx.body.id);
+      await requireSelfOr(ctx, ctx.body.id, WRITE);
+      await ctx.services.users.delete(appOf(ctx), ctx.body.id);
+      return {};
+    },
+  }),
+  rpcMethod({
+    name: 'user.list',
+    auth: 'required',
+    body: UserListBody,
+    summary: 'List the users you may read',
+    handler: async (ctx) => {
+      if (ctx.body.org) await requirePermission(ctx, READ);
+      const limit = ctx.body.limit ?? 100;
+      const afterId = ctx.body.cursor ? decodeCursor(ctx.body.cursor) : undefined;
+      // Without organisations yet, reading others needs the global permission; everyone else sees no one.
+      if (!(await isAllowed(ctx, READ))) return { users: [] };
+      const users = await ctx.services.users.list(appOf(ctx), {
+        limit: limit + 1,
+        ...(afterId ? { afterId } : {}),
+        ...(ctx.body.q ? { q: ctx.body.q } : {}),
+      });
+      const page = users.slice(0, limit);
+      const fields = (ctx.body.projection ?? {}) as Partial<Record<UserField, boolean>>;
+      const withPermissions = fields.permissions === true;
+      if (withPermissions) await requirePermission(ctx, 'yeep.permission.assignment.read');
+      const presented = await Promise.all(
+        page.map(async (u) =>
+          presentUser(
+            u,
+            fields,
+            withPermissions ? { permissions: await ctx.services.authz.effective(appOf(ctx), u.id) } : {},
+          ),
+        ),
+      );
+      const out: Record<string, unknown> = { users: presented };
+      if (users.length > limit) out['nextCursor'] = encodeCursor(page.at(-1)!.id);
+      return out;
+    },
+  }),
+  rpcMethod({
+    name: 'user.activate',
+    auth: 'required',
+    body: IdBody,
+    summary: 'Activate a user (needs yeep.user.write)',
+    handler: async (ctx) => {
+      await requirePermission(ctx, WRITE);
+      const user = await ctx.services.users.activate(appOf(ctx), ctx.body.id);
+      return { user: statusView(user) };
+    },
+  }),
+  rpcMethod({
+    name: 'user.deactivate',
+    auth: 'required',
+    body: DeactivateBody,
+    summary: 'Deactivate a user now or later, ending their sessions (needs yeep.user.write)',
+    handler: async (ctx) => {
+      await requirePermission(ctx, WRITE);
+      const user = await ctx.services.users.deactivate(
+        appOf(ctx),
+        ctx.body.id,
+        ctx.body.deactivateAfterSeconds ?? 0,
+      );
+      return { user: statusView(user) };
+    },
+  }),
+];
+
+function statusView(user: User): Record<string, unknown> {
+  return {
+    id: user.id,
+    deactivatedAt: user.deactivatedAt === null ? null : new Date(user.deactivatedAt).toISOString(),
+    updatedAt: new Date(user.updatedAt).toISOString(),
+  };
+}

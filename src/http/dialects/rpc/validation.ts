@@ -1,0 +1,45 @@
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+
+/** Ajv keywords in the vocabulary of the Joi errors the reference returned. */
+const JOI_TYPE: Record<string, string> = {
+  required: 'any.required',
+  additionalProperties: 'object.allowUnknown',
+  minLength: 'string.min',
+  maxLength: 'string.max',
+  pattern: 'string.regex.base',
+  format: 'string.base',
+  enum: 'any.allowOnly',
+  const: 'any.allowOnly',
+  minimum: 'number.min',
+  maximum: 'number.max',
+  minItems: 'array.min',
+  maxItems: 'array.max',
+  minProperties: 'object.min',
+  anyOf: 'alternatives.base',
+};
+
+/** Turns Ajv errors into the reference's `details: [{message, path, type, context}]`. */
+export function validationDetails(errors: FastifySchemaValidationError[]): unknown[] {
+  return errors.map((e) => {
+    const path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'required') path.push(String(params['missingProperty']));
+    if (e.keyword === 'additionalProperties') path.push(String(params['additionalProperty']));
+    const key = path.at(-1);
+    const label = key === undefined ? 'value' : String(key);
+    const type =
+      e.keyword === 'type'
+        ? `${String(params['type']).split(',')[0]}.base`
+        : (JOI_TYPE[e.keyword] ?? `any.${e.keyword}`);
+    const message =
+      e.keyword === 'required'
+        ? `"${label}" is required`
+        : e.keyword === 'additionalProperties'
+          ? `"${label}" is not allowed`
+          : `"${label}" ${e.message ?? 'is invalid'}`;
+    return { message, path, type, context: { key, label } };
+  });
+}

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import type { Services } from '../services.js';
+import { isLatchkeyError } from '../shared/errors.js';
+import { isStoreUnavailable } from '../storage/sql/database.js';
+import { registerRpc } from './dialects/rpc/index.js';
+import { HTTP_STATUS } from './errors.js';
+import { registerOperations } from './operations.js';
+
+export interface BuildOptions {
+  /** pino options or false; tests pass a stream to capture logs. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Builds the HTTP face of Latchkey; it never listens (tests use inject, main.ts listens). */
+export async function buildApp(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+      serializers: {
+        // Paths only: query strings can carry one-time tokens and must not reach the logs.
+        req: (req) => ({ method: req.method, path: String(req.url).split('?')[0], remoteAddress: req.ip }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+    },
+    // One log line per request (below) instead of Fastify's two keeps the hot path cheap.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    trustProxy: config.trustProxy ?? false,
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    ajv: {
+      // Bodies are validated as sent: no silent type coercion, no dropped unknown keys.
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false },
+    },
+  });
+
+  // An empty JSON body means "no arguments" (several rpc methods take none), not an error.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(
+        null,
+        JSON.parse(text, (key, value) => (key === '__proto__' ? undefined : value)),
+      );
+    } catch {
+      const err = new Error('Body is not valid JSON') as Error & { statusCode: number };
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+
+  await app.register(cookie);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // Every API answer may carry a token or personal data: never cache it unless a route says otherwise.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `Route ${request.method}:${request.url.split('?')[0]} not found`,
+    }),
+  );
+
+  registerOperations(app, services);
+  if (config.dialects.includes('rpc'))
+    await app.register((scope) => registerRpc(scope, services), { prefix: config.rpc.prefix });
+  return app;
+}
+
+/** The default error answer (Boom-like `{statusCode, error, message}`), used outside the dialects and for HTTP-level errors inside them. */
+export function handleError(
+  err: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (isLatchkeyError(err)) {
+    const status = HTTP_STATUS[err.code];
+    if (err.details.retryAfterSeconds) reply.header('retry-after', String(err.details.retryAfterSeconds));
+    return reply.status(status).send({ statusCode: status, error: httpReason(status), message: err.message });
+  }
+  if (isStoreUnavailable(err)) {
+    request.log.error({ err }, 'storage unavailable');
+    return reply.status(503).header('retry-after', '5').send({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Storage is unavailable; try again shortly',
+    });
+  }
+  const status = (err as { statusCode?: number }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return reply.status(status).send({ statusCode: status, error: httpReason(status), message: err.message });
+  }
+  request.log.error({ err }, 'unhandled error');
+  return reply
+    .status(500)
+    .send({ statusCode: 500, error: 'Internal Server Error', message: 'An internal server error occurred' });
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+export function httpReason(status: number): string {
+  return REASONS[status] ?? 'Bad Request';
+}

@@ -1,0 +1,28 @@
+import type { App, EffectivePermission, NewUser, User, UserListQuery, UserPatch } from './types.js';
+
+/** Storage for apps (tenants). Implemented in storage/sql. */
+export interface AppRepository {
+  findByName(owner: string, name: string): Promise<App | null>;
+  findById(id: string): Promise<App | null>;
+  create(app: App): Promise<void>;
+  list(): Promise<App[]>;
+}
+
+/** Storage for users. Unique-key violations surface as LatchkeyError duplicate_username / duplicate_email. */
+export interface UserRepository {
+  create(user: NewUser, now: number): Promise<User>;
+  findById(appId: string, id: string): Promise<User | null>;
+  /** By username (case-insensitive) or, when the key holds '@', by email (case-insensitive). */
+  findByLogin(appId: string, login: string): Promise<User | null>;
+  update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null>;
+  delete(appId: string, id: string): Promise<boolean>;
+  list(appId: string, query: UserListQuery): Promise<User[]>;
+  count(appId: string): Promise<number>;
+}
+
+export interface PermissionRepository {
+  /** Creates the system permissions and the immutable admin role of an app if missing. */
+  ensureSystemObjects(appId: string, names: readonly string[], now: number): Promise<void>;
+  effectivePermissions(appId: string, userId: string): Promise<EffectivePermission[]>;
+  grantRoleByName(appId: string, userId: string, roleName: string, orgId: string, now: number): Promise<void>;
+}

@@ -1,0 +1,113 @@
+import type { Config } from './config/config.js';
+import { AppService } from './identity/apps.js';
+import { Authorization } from './identity/authorization.js';
+import { type Argon2Params, OWASP_ARGON2, PasswordHasher } from './identity/passwords.js';
+import { SignInService } from './identity/sign-in.js';
+import type { App } from './identity/types.js';
+import { UserService } from './identity/users.js';
+import { MemoryRevocationList } from './session/revocation.js';
+import { SessionService } from './session/service.js';
+import { type Clock, systemClock } from './shared/clock.js';
+import { Sealer } from './shared/seal.js';
+import { migrateToLatest, openStore, type Store } from './storage/sql/database.js';
+import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
+import { TokenService } from './tokens/jwt.js';
+import { KeyRing } from './tokens/keyring.js';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  store: Store;
+  repos: Repositories;
+  hasher: PasswordHasher;
+  keys: KeyRing;
+  tokens: TokenService;
+  sessions: SessionService;
+  users: UserService;
+  signIn: SignInService;
+  authz: Authorization;
+  apps: AppService;
+  /** The app the rpc dialect serves. */
+  defaultApp: App;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  clock?: Clock;
+  /** Tests use cheaper argon2 parameters; production always uses the OWASP ones. */
+  argon2?: Argon2Params;
+  /** Use this store instead of opening config.databaseUrl (tests share one). */
+  store?: Store;
+  migrate?: boolean;
+}
+
+/** The longest any token Latchkey signs can live: how long revocations and retired keys must be remembered. */
+export function maxTokenLifetimeMs(config: Config): number {
+  return (config.bearerTtlSeconds + config.clockSkewSeconds) * 1000;
+}
+
+/**
+ * How long a retired signing key keeps verifying: refresh accepts expired session
+ * tokens for as long as their session lives, so the key that signed them must too.
+ */
+export function keyOverlapMs(config: Config): number {
+  return (Math.max(config.sessionTtlSeconds, config.bearerTtlSeconds) + config.clockSkewSeconds) * 1000;
+}
+
+/** Wires the core: storage → repositories → domain services. No HTTP here. */
+export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const store = options.store ?? openStore(config.databaseUrl);
+  try {
+    if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
+    const repos = sqlRepositories(store);
+    const hasher = new PasswordHasher(
+      options.argon2 ?? OWASP_ARGON2,
+      config.hash.concurrency,
+      config.hash.maxQueue,
+    );
+    const keys = new KeyRing(repos.keys, new Sealer(config.secret, 'signing-keys'), () => clock.now());
+    await keys.load();
+    const tokens = new TokenService(keys, clock, config.issuer, config.clockSkewSeconds);
+    const horizon = maxTokenLifetimeMs(config);
+    const revocations = new MemoryRevocationList(horizon, () => clock.now());
+    const sessions = new SessionService(
+      repos.sessions,
+      revocations,
+      new Sealer(config.secret, 'session-successors'),
+      clock,
+      {
+        sessionTtlMs: config.sessionTtlSeconds * 1000,
+        refreshGraceMs: config.refreshGraceSeconds * 1000,
+      },
+    );
+    await sessions.primeRevocations(horizon);
+    const users = new UserService(repos.users, hasher, sessions, clock, config.usernamesEnabled);
+    const signIn = new SignInService(repos.users, hasher, clock);
+    const authz = new Authorization(repos.permissions);
+    const apps = new AppService(repos.apps, repos.permissions, clock);
+    const defaultApp = await apps.ensure(config.defaultApp);
+    await hasher.warm();
+    return {
+      config,
+      clock,
+      store,
+      repos,
+      hasher,
+      keys,
+      tokens,
+      sessions,
+      users,
+      signIn,
+      authz,
+      apps,
+      defaultApp,
+      close: async () => {
+        if (!options.store) await store.close();
+      },
+    };
+  } catch (err) {
+    if (!options.store) await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,29 @@
+import type { Session, SessionCredential } from './types.js';
+
+export interface RotationRequest {
+  credentialId: string;
+  successor: SessionCredential;
+  /** The successor credential sealed, handed out again to concurrent refreshes within the grace window. */
+  successorSealed: string;
+  graceUntil: number;
+  now: number;
+}
+
+export interface SessionRepository {
+  create(session: Session, first: SessionCredential): Promise<void>;
+  findSession(id: string): Promise<Session | null>;
+  findCredential(id: string): Promise<SessionCredential | null>;
+  /**
+   * Compare-and-swap: marks the credential rotated and inserts its successor in one
+   * transaction, only if it was not rotated before. False means another request won.
+   */
+  rotate(request: RotationRequest): Promise<boolean>;
+  /** Revokes a live session; returns false when it was already revoked or does not exist. */
+  revoke(id: string, at: number, reason: string): Promise<boolean>;
+  /** Revokes every live session of a user (except one) and returns their ids. */
+  revokeAllForUser(userId: string, at: number, reason: string, exceptSessionId?: string): Promise<string[]>;
+  /** Sessions revoked at or after `since` (including those scheduled for the future), for the in-memory revoked set. */
+  listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>>;
+  /** Deletes sessions that ended before `before`; returns how many. */
+  deleteEndedBefore(before: number): Promise<number>;
+}

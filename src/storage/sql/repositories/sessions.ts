@@ -1,0 +1,155 @@
+import type { Kysely } from 'kysely';
+import type { RotationRequest, SessionRepository } from '../../../session/ports.js';
+import type { Session, SessionCredential, SessionKind } from '../../../session/types.js';
+import type { Database, SessionCredentialsTable, SessionsTable } from '../schema.js';
+
+const toSession = (r: SessionsTable): Session => ({
+  id: r.id,
+  appId: r.app_id,
+  userId: r.user_id,
+  kind: r.kind as SessionKind,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  revokeReason: r.revoke_reason,
+  clientIp: r.client_ip,
+  userAgent: r.user_agent,
+  data: JSON.parse(r.data) as Record<string, unknown>,
+});
+
+const toCredential = (r: SessionCredentialsTable): SessionCredential => ({
+  id: r.id,
+  sessionId: r.session_id,
+  secretHash: r.secret_hash,
+  createdAt: r.created_at,
+  rotatedAt: r.rotated_at,
+  successorId: r.successor_id,
+  successorSealed: r.successor_sealed,
+  graceUntil: r.grace_until,
+});
+
+const credentialRow = (c: SessionCredential): SessionCredentialsTable => ({
+  id: c.id,
+  session_id: c.sessionId,
+  secret_hash: c.secretHash,
+  created_at: c.createdAt,
+  rotated_at: c.rotatedAt,
+  successor_id: c.successorId,
+  successor_sealed: c.successorSealed,
+  grace_until: c.graceUntil,
+});
+
+export class SqlSessionRepository implements SessionRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(session: Session, first: SessionCredential): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          app_id: session.appId,
+          user_id: session.userId,
+          kind: session.kind,
+          created_at: session.createdAt,
+          expires_at: session.expiresAt,
+          revoked_at: session.revokedAt,
+          revoke_reason: session.revokeReason,
+          client_ip: session.clientIp,
+          user_agent: session.userAgent,
+          data: JSON.stringify(session.data),
+        })
+        .execute();
+      await trx.insertInto('session_credentials').values(credentialRow(first)).execute();
+    });
+  }
+
+  async findSession(id: string): Promise<Session | null> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async findCredential(id: string): Promise<SessionCredential | null> {
+    const row = await this.db
+      .selectFrom('session_credentials')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toCredential(row) : null;
+  }
+
+  async rotate(request: RotationRequest): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // The conditional update is the compare-and-swap: on PostgreSQL a concurrent
+      // rotation blocks on the row lock and then finds rotated_at set; on SQLite
+      // writers are serialised. Either way exactly one request inserts a successor.
+      const result = await trx
+        .updateTable('session_credentials')
+        .set({
+          rotated_at: request.now,
+          successor_id: request.successor.id,
+          successor_sealed: request.successorSealed,
+          grace_until: request.graceUntil,
+        })
+        .where('id', '=', request.credentialId)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await trx.insertInto('session_credentials').values(credentialRow(request.successor)).execute();
+      return true;
+    });
+  }
+
+  async revoke(id: string, at: number, reason: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: at, revoke_reason: reason })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async revokeAllForUser(
+    userId: string,
+    at: number,
+    reason: string,
+    exceptSessionId?: string,
+  ): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      let q = trx
+        .selectFrom('sessions')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('expires_at', '>', at)
+        .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]));
+      if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
+      const ids = (await q.execute()).map((r) => r.id);
+      if (ids.length > 0) {
+        await trx
+          .updateTable('sessions')
+          .set({ revoked_at: at, revoke_reason: reason })
+          .where('id', 'in', ids)
+          .execute();
+      }
+      return ids;
+    });
+  }
+
+  async listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .select(['id', 'revoked_at'])
+      .where('revoked_at', '>=', since)
+      .execute();
+    return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at! }));
+  }
+
+  async deleteEndedBefore(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,128 @@
+import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../shared/clock.js';
+import { LatchkeyError } from '../shared/errors.js';
+import type { KeyRing } from './keyring.js';
+import { type TokenKind, typHeader } from './kinds.js';
+
+export interface SignOptions {
+  audience: string;
+  subject?: string;
+  /** Token id (`jti`). */
+  id?: string;
+  expiresAtMs: number;
+  issuedAtMs?: number;
+}
+
+export interface VerifyOptions {
+  audience: string;
+  /**
+   * Accept a token whose `exp` passed up to this long ago: refresh presents expired
+   * tokens on purpose, and its session record decides whether they still count.
+   */
+  acceptExpiredForMs?: number;
+}
+
+export interface VerifiedToken {
+  kind: TokenKind;
+  claims: JWTPayload & Record<string, unknown>;
+  expiresAtMs: number;
+}
+
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/**
+ * Signs and verifies Latchkey's JWTs (EdDSA only). Verified tokens are remembered in
+ * a bounded cache, so a token presented on every request is checked cryptographically
+ * once; expiry and revocation are still checked on every use by the caller.
+ */
+export class TokenService {
+  private readonly verified: LRUCache<string, VerifiedToken>;
+
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly clock: Clock,
+    private readonly issuer: string,
+    private readonly clockSkewSeconds: number,
+    cacheSize = 10_000,
+  ) {
+    this.verified = new LRUCache({ max: cacheSize });
+  }
+
+  async sign(kind: TokenKind, claims: Record<string, unknown>, options: SignOptions): Promise<string> {
+    const { kid, privateKey } = this.keys.signingKey();
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: typHeader(kind) })
+      .setIssuer(this.issuer)
+      .setAudience(options.audience)
+      .setIssuedAt(Math.floor((options.issuedAtMs ?? this.clock.now()) / 1000))
+      .setExpirationTime(Math.floor(options.expiresAtMs / 1000));
+    if (options.subject) jwt.setSubject(options.subject);
+    if (options.id) jwt.setJti(options.id);
+    return jwt.sign(privateKey);
+  }
+
+  /** Verifies signature, algorithm, kind, issuer, audience and expiry; throws token_invalid / token_expired. */
+  async verify(token: string, kinds: readonly TokenKind[], options: VerifyOptions): Promise<VerifiedToken> {
+    const now = this.clock.now();
+    const cached = options.acceptExpiredForMs ? undefined : this.verified.get(token);
+    if (cached) {
+      if (!kinds.includes(cached.kind) || cached.claims.aud !== options.audience) throw invalid();
+      if (cached.expiresAtMs + this.clockSkewSeconds * 1000 <= now) throw expired();
+      return cached;
+    }
+    const result = await this.verifyFully(token, kinds, options, now);
+    if (!options.acceptExpiredForMs) this.verified.set(token, result);
+    return result;
+  }
+
+  private async verifyFully(
+    token: string,
+    kinds: readonly TokenKind[],
+    options: VerifyOptions,
+    now: number,
+  ): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalid();
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw invalid();
+    }
+    // Only our own algorithm, our own kinds, and keys we hold: jku/x5u/jwk headers are never followed.
+    if (header.alg !== 'EdDSA' || typeof header.kid !== 'string' || header.crit !== undefined)
+      throw invalid();
+    const kind = kinds.find((k) => typHeader(k) === header.typ);
+    if (!kind) throw invalid();
+    const key = this.keys.verificationKey(header.kid, now);
+    if (!key) throw invalid();
+    try {
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        algorithms: ['EdDSA'],
+        issuer: this.issuer,
+        audience: options.audience,
+        typ: typHeader(kind),
+        requiredClaims: ['exp', 'iat'],
+        currentDate: new Date(now),
+        clockTolerance: this.clockSkewSeconds + Math.floor((options.acceptExpiredForMs ?? 0) / 1000),
+      });
+      return { kind, claims: payload as VerifiedToken['claims'], expiresAtMs: (payload.exp ?? 0) * 1000 };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw expired();
+      throw invalid();
+    }
+  }
+
+  /** Forget verified tokens (after a key was withdrawn). */
+  clearCache(): void {
+    this.verified.clear();
+  }
+}
+
+function invalid(): LatchkeyError {
+  return new LatchkeyError('token_invalid', 'Invalid session token; cannot be verified');
+}
+
+function expired(): LatchkeyError {
+  return new LatchkeyError('token_expired', 'Session token has expired');
+}

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Config } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { buildApp } from '../../src/http/server.js';
+import { ADMIN_ROLE } from '../../src/identity/system-permissions.js';
+import type { User } from '../../src/identity/types.js';
+import { createServices, type Services } from '../../src/services.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import type { Backend } from './backends.js';
+
+/** Cheap argon2 for tests: the production parameters are tested on their own. */
+export const TEST_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+export const TEST_SECRET = 'test-master-secret-that-is-long-enough-0123456789';
+
+export interface TestServer {
+  app: FastifyInstance;
+  services: Services;
+  clock: ManualClock;
+  config: Config;
+  /** Every log line the server wrote, for tests that grep them. */
+  logs: string[];
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  overrides?: Record<string, unknown>;
+  clock?: ManualClock;
+  /** Reuse a database created by the caller (restarts); otherwise a fresh one is made and dropped. */
+  databaseUrl?: string;
+}
+
+export async function startTestServer(
+  backend: Backend,
+  options: TestServerOptions = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-data-'));
+  const fresh = options.databaseUrl ? null : await backend.create();
+  const databaseUrl = options.databaseUrl ?? fresh!.url;
+  const config = loadConfig({
+    env: {},
+    configFile: undefined,
+    overrides: {
+      secret: TEST_SECRET,
+      dataDir,
+      databaseUrl,
+      'cookie.secure': false,
+      logLevel: 'info',
+      ...options.overrides,
+    },
+  });
+  const clock = options.clock ?? new ManualClock(Date.now());
+  const services = await createServices(config, { clock, argon2: TEST_ARGON2 });
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildApp(services, { logger: { level: 'info', stream } });
+  await app.ready();
+  return {
+    app,
+    services,
+    clock,
+    config,
+    logs,
+    inject: (o) => app.inject(o),
+    close: async () => {
+      await app.close();
+      await services.close();
+      await fresh?.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SeedUserOptions {
+  username?: string;
+  email?: string;
+  password?: string;
+  fullName?: string;
+  superuser?: boolean;
+}
+
+let counter = 0;
+
+/** Creates a user directly through the core. */
+export async function seedUser(
+  server: TestServer,
+  options: SeedUserOptions = {},
+): Promise<User & { password: string }> {
+  counter++;
+  const password = options.password ?? `correct horse ${counter} battery`;
+  const user = await server.services.users.create(server.services.defaultApp.id, {
+    username: options.username ?? `user${counter}_${Math.random().toString(36).slice(2, 8)}`,
+    password,
+    fullName: options.fullName ?? null,
+    emails: [
+      {
+        address: options.email ?? `user${counter}.${Math.random().toString(36).slice(2, 8)}@example.com`,
+        isPrimary: true,
+        isVerified: true,
+      },
+    ],
+  });
+  if (options.superuser) {
+    await server.services.repos.permissions.grantRoleByName(
+      server.services.defaultApp.id,
+      user.id,
+      ADMIN_ROLE,
+      '',
+      server.clock.now(),
+    );
+  }
+  return { ...user, password };
+}
