@@ -120,7 +120,11 @@ export class KeyRing {
 
   status(now: number): KeyStatus[] {
     return [...this.keys.values()]
-      .sort((a, b) => b.createdAt - a.createdAt)
+      .sort(
+        (a, b) =>
+          Number(b.kid === this.signer?.kid) - Number(a.kid === this.signer?.kid) ||
+          b.createdAt - a.createdAt,
+      )
       .map((k) => ({
         kid: k.kid,
         alg: 'EdDSA',

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startServerProcess } from '../helpers/process.js';
+import { TEST_SECRET } from '../helpers/server.js';
+
+test('with no configuration at all, serve creates ./data with the SQLite store and a 0600 secret', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'latchkey-start-'));
+  const server = await startServerProcess({}, { cwd });
+  try {
+    assert.ok(existsSync(join(cwd, 'data', 'latchkey.db')));
+    assert.equal(statSync(join(cwd, 'data', 'secret')).mode & 0o777, 0o600);
+    const health = await fetch(`${server.url}/healthz`);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { storage: 'ok' } });
+    assert.match(server.output(), /"msg":"latchkey listening"/);
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+});
+
+test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-term-'));
+  const server = await startServerProcess({
+    DATABASE_URL: `sqlite:${join(dir, 'db')}`,
+    LATCHKEY_DATA_DIR: dir,
+    LATCHKEY_SECRET: TEST_SECRET,
+  });
+  const body = JSON.stringify({ user: 'nobody', password: 'whatever-password' });
+  const socket = connect(server.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let response = '';
+  socket.on('data', (d) => (response += String(d)));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // Headers and half the body: the request is in flight when the signal arrives.
+  socket.write(
+    `POST /api/session.issueToken HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  server.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  socket.write(body.slice(10));
+  await closed;
+  assert.match(response, /^HTTP\/1\.1 200/);
+  assert.match(response, /"code":10002/);
+  assert.equal(await server.exited, 0);
+  assert.match(server.output(), /shutting down/);
+});

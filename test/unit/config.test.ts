@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { SETTINGS } from '../../src/config/settings.js';
+
+const quiet = { warn: () => {} };
+const tmp = () => mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+
+test('defaults match the documented ones', () => {
+  const dir = tmp();
+  const config = loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, ...quiet });
+  assert.equal(config.port, 8080);
+  assert.equal(config.databaseUrl, 'sqlite:./data/latchkey.db');
+  assert.equal(config.bearerTtlSeconds, 900);
+  assert.equal(config.sessionTtlSeconds, 2592000);
+  assert.deepEqual(config.cookie, {
+    name: 'session',
+    domain: null,
+    path: '/',
+    secure: true,
+    sameSite: 'lax',
+    autoRenew: true,
+  });
+  assert.deepEqual(config.dialects, ['rpc']);
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.cookie));
+});
+
+test('environment beats the config file, which beats defaults', () => {
+  const dir = tmp();
+  const file = join(dir, 'latchkey.config.json');
+  writeFileSync(file, JSON.stringify({ port: 9000, issuer: 'from-file', cookie: { name: 'sid' } }));
+  const config = loadConfig({ env: { PORT: '9100', LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet });
+  assert.equal(config.port, 9100);
+  assert.equal(config.issuer, 'from-file');
+  assert.equal(config.cookie.name, 'sid');
+});
+
+test('an invalid value stops start-up with a message naming the key', () => {
+  const dir = tmp();
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'eighty' }, /port \(PORT\): must be an integer/],
+    [{ PORT: '70000' }, /port \(PORT\): must be between 0 and 65535/],
+    [{ DATABASE_URL: 'mysql://x' }, /databaseUrl \(DATABASE_URL\)/],
+    [{ LATCHKEY_COOKIE_SAMESITE: 'sometimes' }, /cookie.sameSite \(LATCHKEY_COOKIE_SAMESITE\)/],
+    [{ LATCHKEY_COOKIE_SECURE: 'maybe' }, /cookie.secure \(LATCHKEY_COOKIE_SECURE\): must be true or false/],
+    [{ LATCHKEY_DIALECTS: 'rpc,soap' }, /dialects \(LATCHKEY_DIALECTS\): unknown value 'soap'/],
+    [{ LATCHKEY_SECRET: 'short' }, /secret \(LATCHKEY_SECRET\): must be at least 32 characters/],
+    [{ LATCHKEY_RPC_PREFIX: 'api' }, /rpc.prefix/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(
+      () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir, ...env }, ...quiet }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, message);
+        return true;
+      },
+    );
+  }
+});
+
+test('unknown keys in the config file are refused by name', () => {
+  const dir = tmp();
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ cookie: { nmae: 'x' } }));
+  assert.throws(
+    () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
+    /cookie\.nmae: unknown configuration key/,
+  );
+  writeFileSync(file, '{not json');
+  assert.throws(
+    () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
+    /cannot be read as JSON/,
+  );
+});
+
+test('outside production a missing secret is generated once into the data directory, mode 0600, with a warning', () => {
+  const dir = tmp();
+  const warnings: string[] = [];
+  const first = loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, warn: (m) => warnings.push(m) });
+  const second = loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, warn: (m) => warnings.push(m) });
+  assert.equal(first.secret, second.secret);
+  assert.ok(first.secret.length >= 32);
+  assert.equal(warnings.length, 1);
+  const file = join(dir, 'secret');
+  assert.equal(readFileSync(file, 'utf8').trim(), first.secret);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+});
+
+test('production refuses to start without a long secret', () => {
+  const dir = tmp();
+  assert.throws(
+    () => loadConfig({ env: { NODE_ENV: 'production', LATCHKEY_DATA_DIR: dir }, ...quiet }),
+    /LATCHKEY_SECRET.*required/,
+  );
+  assert.throws(
+    () => loadConfig({ env: { NODE_ENV: 'production', LATCHKEY_SECRET: 'x'.repeat(31) } }),
+    /at least 32/,
+  );
+  const ok = loadConfig({ env: { NODE_ENV: 'production', LATCHKEY_SECRET: 'x'.repeat(32) } });
+  assert.equal(ok.production, true);
+});
+
+test('every setting has a distinct environment variable and path', () => {
+  assert.equal(new Set(SETTINGS.map((s) => s.env)).size, SETTINGS.length);
+  assert.equal(new Set(SETTINGS.map((s) => s.path)).size, SETTINGS.length);
+});

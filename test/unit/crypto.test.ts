@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkPasswordPolicy, OWASP_ARGON2, PasswordHasher } from '../../src/identity/passwords.js';
+import { isLatchkeyError } from '../../src/shared/errors.js';
+import { Sealer } from '../../src/shared/seal.js';
+
+test('sealed values round-trip, differ each time, and fail closed when tampered or opened with another key', () => {
+  const sealer = new Sealer('master-secret-0123456789-0123456789', 'purpose-a');
+  const a = sealer.seal('private key');
+  const b = sealer.seal('private key');
+  assert.notEqual(a, b, 'a fresh IV every time');
+  assert.equal(sealer.open(a), 'private key');
+  assert.ok(!a.includes('private key'));
+  const parts = a.split('.');
+  const body = Buffer.from(parts[3]!, 'base64url');
+  body[0]! ^= 1;
+  parts[3] = body.toString('base64url');
+  assert.throws(() => sealer.open(parts.join('.')));
+  assert.throws(
+    () => new Sealer('master-secret-0123456789-0123456789', 'purpose-b').open(a),
+    'keys are derived per purpose',
+  );
+  assert.throws(() => new Sealer('another-master-secret-0123456789-xx', 'purpose-a').open(a));
+});
+
+test('production hashes are argon2id with m=19456 KiB, t=2, p=1, salted per hash', async () => {
+  const hasher = new PasswordHasher(OWASP_ARGON2);
+  const one = await hasher.hash('same password');
+  const two = await hasher.hash('same password');
+  assert.match(one, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  assert.notEqual(one, two);
+  assert.equal(await hasher.verify(one, 'same password'), true);
+  assert.equal(hasher.needsRehash(one), false);
+  assert.equal(new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }).needsRehash(one), true);
+  assert.equal(hasher.needsRehash('$2b$10$abcdefghijklmnopqrstuv'), true);
+});
+
+test('passwords are neither trimmed nor truncated, case matters, and NFKC forms are equal', async () => {
+  const hasher = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+  const long = `${'a'.repeat(99)}Z`;
+  const hash = await hasher.hash(long);
+  assert.equal(await hasher.verify(hash, long), true);
+  assert.equal(await hasher.verify(hash, long.slice(0, 72)), false);
+  assert.equal(await hasher.verify(hash, long.toLowerCase()), false);
+  const spaced = await hasher.hash(' padded ');
+  assert.equal(await hasher.verify(spaced, 'padded'), false);
+  assert.equal(await hasher.verify(spaced, ' padded '), true);
+  const composed = await hasher.hash('caf\u00e9 au lait');
+  assert.equal(
+    await hasher.verify(composed, 'cafe\u0301 au lait'),
+    true,
+    'U+00E9 equals e + U+0301 after NFKC',
+  );
+  assert.equal(await hasher.verify(null, 'anything'), false, 'a missing hash never verifies');
+});
+
+test('password policy counts code points: 8 to 1024', () => {
+  assert.throws(() => checkPasswordPolicy('1234567'));
+  checkPasswordPolicy('12345678');
+  checkPasswordPolicy('🔑'.repeat(8));
+  checkPasswordPolicy('x'.repeat(1024));
+  assert.throws(() => checkPasswordPolicy('x'.repeat(1025)));
+});
+
+test('the hash queue is bounded: past it, callers are refused at once with overloaded + Retry-After', async () => {
+  const hasher = new PasswordHasher({ memoryCost: 4096, timeCost: 3, parallelism: 1 }, 1, 2);
+  const results = await Promise.allSettled(Array.from({ length: 6 }, () => hasher.hash('queued password')));
+  const refused = results.filter((r) => r.status === 'rejected');
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3, 'one running + two queued');
+  assert.equal(refused.length, 3);
+  for (const r of refused) {
+    const reason = (r as PromiseRejectedResult).reason;
+    assert.ok(
+      isLatchkeyError(reason) && reason.code === 'overloaded' && reason.details.retryAfterSeconds === 1,
+    );
+  }
+  assert.deepEqual(hasher.stats(), { running: 0, queued: 0 });
+});
