@@ -32,6 +32,8 @@ export interface TestServerOptions {
   clock?: ManualClock;
   /** Reuse a database created by the caller (restarts); otherwise a fresh one is made and dropped. */
   databaseUrl?: string;
+  /** Production argon2 parameters, for tests that measure timing. */
+  argon2?: { memoryCost: number; timeCost: number; parallelism: number };
 }
 
 export async function startTestServer(
@@ -54,7 +56,7 @@ export async function startTestServer(
     },
   });
   const clock = options.clock ?? new ManualClock(Date.now());
-  const services = await createServices(config, { clock, argon2: TEST_ARGON2 });
+  const services = await createServices(config, { clock, argon2: options.argon2 ?? TEST_ARGON2 });
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
