@@ -2,10 +2,13 @@ import type { Config } from './config/config.js';
 import { AppService } from './identity/apps.js';
 import { Authorization } from './identity/authorization.js';
 import { type Argon2Params, OWASP_ARGON2, PasswordHasher } from './identity/passwords.js';
+import type { UserRepository } from './identity/ports.js';
 import { SignInService } from './identity/sign-in.js';
 import type { App } from './identity/types.js';
+import { CachedUserRepository } from './identity/user-cache.js';
 import { UserService } from './identity/users.js';
 import { MemoryRevocationList } from './session/revocation.js';
+import { RevocationSync } from './session/revocation-sync.js';
 import { SessionService } from './session/service.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { Sealer } from './shared/seal.js';
@@ -18,9 +21,11 @@ export interface Services {
   config: Config;
   clock: Clock;
   store: Store;
-  repos: Repositories;
+  repos: Omit<Repositories, 'users'> & { users: UserRepository };
   hasher: PasswordHasher;
   keys: KeyRing;
+  /** Picks up revocations made by other processes when no shared broadcast is configured. */
+  revocationSync: RevocationSync;
   tokens: TokenService;
   sessions: SessionService;
   users: UserService;
@@ -39,6 +44,8 @@ export interface ServiceOptions {
   /** Use this store instead of opening config.databaseUrl (tests share one). */
   store?: Store;
   migrate?: boolean;
+  /** Poll the store for other processes' revocations (on by default). */
+  syncRevocations?: boolean;
 }
 
 /** The longest any token Latchkey signs can live: how long revocations and retired keys must be remembered. */
@@ -61,6 +68,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   try {
     if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
     const repos = sqlRepositories(store);
+    const userRepo = new CachedUserRepository(repos.users);
     const hasher = new PasswordHasher(
       options.argon2 ?? OWASP_ARGON2,
       config.hash.concurrency,
@@ -82,8 +90,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
       },
     );
     await sessions.primeRevocations(horizon);
-    const users = new UserService(repos.users, hasher, sessions, clock, config.usernamesEnabled);
-    const signIn = new SignInService(repos.users, hasher, clock);
+    const revocationSync = new RevocationSync(repos.sessions, revocations, clock);
+    if (options.syncRevocations ?? true) revocationSync.start();
+    const users = new UserService(userRepo, hasher, sessions, clock, config.usernamesEnabled);
+    const signIn = new SignInService(userRepo, hasher, clock);
     const authz = new Authorization(repos.permissions);
     const apps = new AppService(repos.apps, repos.permissions, clock);
     const defaultApp = await apps.ensure(config.defaultApp);
@@ -92,8 +102,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
       config,
       clock,
       store,
-      repos,
+      repos: { ...repos, users: userRepo },
       hasher,
+      revocationSync,
       keys,
       tokens,
       sessions,
@@ -103,6 +114,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       apps,
       defaultApp,
       close: async () => {
+        await revocationSync.stop();
         if (!options.store) await store.close();
       },
     };

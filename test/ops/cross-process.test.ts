@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { backends } from '../helpers/backends.js';
+import { runCli, startServerProcess } from '../helpers/process.js';
+import { TEST_SECRET } from '../helpers/server.js';
+
+async function call(url: string, method: string, body: unknown, token?: string) {
+  const res = await fetch(`${url}/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as { ok: boolean; token?: string; error?: { code: number } };
+}
+
+for (const backend of await backends()) {
+  describe(`changes made by another process reach a running server (${backend.name})`, () => {
+    test('a user deactivated with the CLI is refused by the running server within 2 s', async () => {
+      const db = await backend.create();
+      const dir = mkdtempSync(join(tmpdir(), 'latchkey-xproc-'));
+      const env = { DATABASE_URL: db.url, LATCHKEY_DATA_DIR: dir, LATCHKEY_SECRET: TEST_SECRET };
+      const server = await startServerProcess(env);
+      try {
+        assert.equal(
+          runCli(
+            [
+              'user',
+              'create',
+              '--username',
+              'roadrunner',
+              '--email',
+              'rr@acme.com',
+              '--password',
+              'meep-meep-meep',
+            ],
+            { env },
+          ).code,
+          0,
+        );
+        const { token } = await call(server.url, 'session.issueToken', {
+          user: 'roadrunner',
+          password: 'meep-meep-meep',
+        });
+        assert.equal((await call(server.url, 'user.info', {}, token)).ok, true);
+        const deactivated = runCli(['user', 'deactivate', 'roadrunner'], { env });
+        assert.equal(deactivated.code, 0, deactivated.stderr);
+        const started = Date.now();
+        let refused = false;
+        while (Date.now() - started < 2000) {
+          if ((await call(server.url, 'user.info', {}, token)).error?.code === 10000) {
+            refused = true;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(refused, 'the token still worked 2 s after the CLI deactivated its user');
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+        await db.cleanup();
+      }
+    });
+  });
+}
