@@ -14,6 +14,7 @@ import { type Clock, systemClock } from './shared/clock.js';
 import { Sealer } from './shared/seal.js';
 import { migrateToLatest, openStore, type Store } from './storage/sql/database.js';
 import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
+import { type AttemptLimiter, MemoryAttemptLimiter, Throttle } from './throttle/index.js';
 import { TokenService } from './tokens/jwt.js';
 import { KeyRing } from './tokens/keyring.js';
 
@@ -44,6 +45,8 @@ export interface ServiceOptions {
   /** Use this store instead of opening config.databaseUrl (tests share one). */
   store?: Store;
   migrate?: boolean;
+  /** Attempt counters; in memory unless a shared one is given. */
+  limiter?: AttemptLimiter;
   /** Poll the store for other processes' revocations (on by default). */
   syncRevocations?: boolean;
 }
@@ -93,7 +96,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const revocationSync = new RevocationSync(repos.sessions, revocations, clock);
     if (options.syncRevocations ?? true) revocationSync.start();
     const users = new UserService(userRepo, hasher, sessions, clock, config.usernamesEnabled);
-    const signIn = new SignInService(userRepo, hasher, clock);
+    const limiter = options.limiter ?? new MemoryAttemptLimiter();
+    const signIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'signin'));
     const authz = new Authorization(repos.permissions);
     const apps = new AppService(repos.apps, repos.permissions, clock);
     const defaultApp = await apps.ensure(config.defaultApp);

@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
+import { ACCOUNT_POLICY, ADDRESS_POLICY, type Throttle } from '../throttle/index.js';
 import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import { isDeactivated, type User } from './types.js';
@@ -19,15 +20,31 @@ export class SignInService {
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly clock: Clock,
+    private readonly throttle: Throttle,
   ) {}
 
-  async verifyPassword(appId: string, login: string, password: string): Promise<User> {
+  /**
+   * Checks a login and password. Attempts are throttled per account (the login as
+   * typed, so unknown accounts are throttled exactly like real ones) and per client
+   * address before the password is looked at.
+   */
+  async verifyPassword(
+    appId: string,
+    login: string,
+    password: string,
+    client: { ip: string | null } = { ip: null },
+  ): Promise<User> {
+    const accountKey = `${appId}:${login.toLowerCase()}`;
+    const keys = [{ key: accountKey, policy: ACCOUNT_POLICY }];
+    if (client.ip) keys.push({ key: `${appId}:ip:${client.ip}`, policy: ADDRESS_POLICY });
+    await this.throttle.attempt(keys, this.clock.now());
     const user = await this.users.findByLogin(appId, login);
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
     if (!user || !ok || isDeactivated(user, this.clock.now())) {
       this.onAttempt(appId, 'invalid_credentials');
       throw new LatchkeyError('invalid_credentials', 'Invalid user or password');
     }
+    await this.throttle.succeeded(accountKey);
     // Only someone who knows the password learns that the account waits for activation.
     if (!user.isActive) {
       this.onAttempt(appId, 'not_activated');

@@ -10,6 +10,7 @@ import { ADMIN_ROLE } from '../../src/identity/system-permissions.js';
 import type { User } from '../../src/identity/types.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import type { AttemptLimiter } from '../../src/throttle/index.js';
 import type { Backend } from './backends.js';
 
 /** Cheap argon2 for tests: the production parameters are tested on their own. */
@@ -32,6 +33,8 @@ export interface TestServerOptions {
   clock?: ManualClock;
   /** Reuse a database created by the caller (restarts); otherwise a fresh one is made and dropped. */
   databaseUrl?: string;
+  /** Attempt counters to use instead of the default in-memory ones. */
+  limiter?: AttemptLimiter;
   /** Production argon2 parameters, for tests that measure timing. */
   argon2?: { memoryCost: number; timeCost: number; parallelism: number };
 }
@@ -56,7 +59,11 @@ export async function startTestServer(
     },
   });
   const clock = options.clock ?? new ManualClock(Date.now());
-  const services = await createServices(config, { clock, argon2: options.argon2 ?? TEST_ARGON2 });
+  const services = await createServices(config, {
+    clock,
+    argon2: options.argon2 ?? TEST_ARGON2,
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+  });
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -122,3 +129,9 @@ export async function seedUser(
   }
   return { ...user, password };
 }
+
+/** Counts nothing and never refuses: for tests that measure something other than throttling (timing). */
+export const UNLIMITED: AttemptLimiter = {
+  attempt: async () => ({ allowed: true, retryAfterMs: 0, failures: 0 }),
+  reset: async () => {},
+};

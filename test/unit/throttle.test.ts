@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isLatchkeyError } from '../../src/shared/errors.js';
+import { ACCOUNT_POLICY, delayAfter, MemoryAttemptLimiter, Throttle } from '../../src/throttle/index.js';
+
+test('delays grow from 1 s, doubling, capped at 15 min, after 5 free failures', () => {
+  assert.deepEqual(
+    [1, 5, 6, 7, 8, 15, 40].map((n) => delayAfter(ACCOUNT_POLICY, n)),
+    [0, 0, 1000, 2000, 4000, 512_000, 900_000],
+  );
+});
+
+test('attempts during a delay are refused with Retry-After; after it, one more try is allowed', async () => {
+  const throttle = new Throttle(new MemoryAttemptLimiter(), 'test');
+  const keys = [{ key: 'acct', policy: ACCOUNT_POLICY }];
+  let now = 1_000_000;
+  for (let i = 0; i < 6; i++) await throttle.attempt(keys, now);
+  await assert.rejects(
+    throttle.attempt(keys, now),
+    (err: unknown) =>
+      isLatchkeyError(err) && err.code === 'rate_limited' && err.details.retryAfterSeconds === 1,
+  );
+  now += 1000;
+  await throttle.attempt(keys, now);
+  await assert.rejects(
+    throttle.attempt(keys, now + 1999),
+    (err: unknown) => isLatchkeyError(err) && err.details.retryAfterSeconds === 1,
+  );
+  await throttle.attempt(keys, now + 2000);
+});
+
+test('a success resets the account; counters forget after the window', async () => {
+  const limiter = new MemoryAttemptLimiter();
+  const throttle = new Throttle(limiter, 'test');
+  const keys = [{ key: 'acct', policy: ACCOUNT_POLICY }];
+  for (let i = 0; i < 5; i++) await throttle.attempt(keys, 0);
+  await throttle.succeeded('acct');
+  for (let i = 0; i < 5; i++) await throttle.attempt(keys, 0);
+  const later = ACCOUNT_POLICY.windowMs + 1;
+  assert.equal((await limiter.attempt('test:acct', ACCOUNT_POLICY, later)).failures, 1);
+});
+
+test('parallel attempts are counted before evaluation: a burst of 150 lets at most 6 through', async () => {
+  const throttle = new Throttle(new MemoryAttemptLimiter(), 'test');
+  const keys = [{ key: 'acct', policy: ACCOUNT_POLICY }];
+  const results = await Promise.allSettled(Array.from({ length: 150 }, () => throttle.attempt(keys, 5_000)));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 6);
+});
