@@ -35,8 +35,9 @@ export class SignInService {
     client: { ip: string | null } = { ip: null },
   ): Promise<User> {
     const accountKey = `${appId}:${login.toLowerCase()}`;
+    const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
     const keys = [{ key: accountKey, policy: ACCOUNT_POLICY }];
-    if (client.ip) keys.push({ key: `${appId}:ip:${client.ip}`, policy: ADDRESS_POLICY });
+    if (addressKey) keys.push({ key: addressKey, policy: ADDRESS_POLICY });
     await this.throttle.attempt(keys, this.clock.now());
     const user = await this.users.findByLogin(appId, login);
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
@@ -44,7 +45,7 @@ export class SignInService {
       this.onAttempt(appId, 'invalid_credentials');
       throw new LatchkeyError('invalid_credentials', 'Invalid user or password');
     }
-    await this.throttle.succeeded(accountKey);
+    await this.throttle.succeeded(accountKey, addressKey ? [addressKey] : []);
     // Only someone who knows the password learns that the account waits for activation.
     if (!user.isActive) {
       this.onAttempt(appId, 'not_activated');

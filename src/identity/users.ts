@@ -13,6 +13,7 @@ export interface SessionRevoker {
     reason: string,
     options?: { at?: number; except?: string },
   ): Promise<number>;
+  cancelScheduledRevocations(userId: string, reason: string): Promise<number>;
 }
 
 export interface CreateUserInput {
@@ -149,6 +150,8 @@ export class UserService {
       this.clock.now(),
     );
     if (!user) throw new LatchkeyError('user_not_found', 'User does not exist');
+    // A deactivation scheduled for later is cancelled with it, sessions included.
+    await this.sessions.cancelScheduledRevocations(id, 'user_deactivated');
     return user;
   }
 }

@@ -22,6 +22,8 @@ export interface SessionRepository {
   revoke(id: string, at: number, reason: string): Promise<boolean>;
   /** Revokes every live session of a user (except one) and returns their ids. */
   revokeAllForUser(userId: string, at: number, reason: string, exceptSessionId?: string): Promise<string[]>;
+  /** Clears revocations scheduled after `now` for a user (a cancelled deactivation); returns the session ids. */
+  cancelScheduledRevocations(userId: string, now: number, reason: string): Promise<string[]>;
   /** Sessions revoked at or after `since` (including those scheduled for the future), for the in-memory revoked set. */
   listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>>;
   /** Deletes sessions that ended before `before`; returns how many. */

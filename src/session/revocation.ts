@@ -11,6 +11,8 @@ export interface RevocationList {
   add(sessionId: string, revokedAt: number): void;
   /** Revoked sessions stop working from their revocation time on (which may be scheduled in the future). */
   isRevoked(sessionId: string, now: number): boolean;
+  /** Forgets a revocation that was scheduled for later and has been cancelled. */
+  cancel(sessionId: string): void;
   size(): number;
 }
 
@@ -32,6 +34,10 @@ export class MemoryRevocationList implements RevocationList {
   isRevoked(sessionId: string, now: number): boolean {
     const at = this.revoked.get(sessionId);
     return at !== undefined && at <= now;
+  }
+
+  cancel(sessionId: string): void {
+    this.revoked.delete(sessionId);
   }
 
   size(): number {

@@ -175,6 +175,13 @@ export class SessionService {
     }
   }
 
+  /** Undoes revocations scheduled for later (a deactivation that was cancelled before it took effect). */
+  async cancelScheduledRevocations(userId: string, reason: string): Promise<number> {
+    const ids = await this.repo.cancelScheduledRevocations(userId, this.clock.now(), reason);
+    for (const id of ids) this.revoked.cancel(id);
+    return ids.length;
+  }
+
   /** Ends every session of a user (password change, deactivation, deletion), optionally keeping one. */
   async revokeAllForUser(
     userId: string,

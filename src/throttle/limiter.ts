@@ -17,6 +17,8 @@ export interface AttemptResult {
 export interface AttemptLimiter {
   attempt(key: string, policy: ThrottlePolicy, now: number): Promise<AttemptResult>;
   reset(key: string): Promise<void>;
+  /** Takes back one counted attempt (it turned out to be a success). */
+  refund(key: string): Promise<void>;
 }
 
 interface Entry {
@@ -48,6 +50,13 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
 
   async reset(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+
+  async refund(key: string): Promise<void> {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    if (entry.failures <= 1) this.entries.delete(key);
+    else entry.failures -= 1;
   }
 
   /** Drops expired counters, at most once a minute, so memory stays bounded by recent activity. */

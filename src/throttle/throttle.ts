@@ -36,9 +36,14 @@ export class Throttle {
     }
   }
 
-  /** A success clears the account's counter (not the address's: one good password must not launder a spray). */
-  async succeeded(accountKey: string): Promise<void> {
+  /**
+   * A success clears the account's counter, and takes back the attempt it counted on
+   * the other keys: addresses count failures only (an office behind one NAT signs in
+   * all day), yet one good password does not wipe a spray's failures.
+   */
+  async succeeded(accountKey: string, otherKeys: string[] = []): Promise<void> {
     await this.limiter.reset(this.qualify(accountKey));
+    for (const key of otherKeys) await this.limiter.refund(this.qualify(key));
   }
 
   private qualify(key: string): string {

@@ -134,4 +134,5 @@ export async function seedUser(
 export const UNLIMITED: AttemptLimiter = {
   attempt: async () => ({ allowed: true, retryAfterMs: 0, failures: 0 }),
   reset: async () => {},
+  refund: async () => {},
 };

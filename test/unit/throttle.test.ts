@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isLatchkeyError } from '../../src/shared/errors.js';
-import { ACCOUNT_POLICY, delayAfter, MemoryAttemptLimiter, Throttle } from '../../src/throttle/index.js';
+import {
+  ACCOUNT_POLICY,
+  ADDRESS_POLICY,
+  delayAfter,
+  MemoryAttemptLimiter,
+  Throttle,
+} from '../../src/throttle/index.js';
 
 test('delays grow from 1 s, doubling, capped at 15 min, after 5 free failures', () => {
   assert.deepEqual(
@@ -45,4 +51,20 @@ test('parallel attempts are counted before evaluation: a burst of 150 lets at mo
   const keys = [{ key: 'acct', policy: ACCOUNT_POLICY }];
   const results = await Promise.allSettled(Array.from({ length: 150 }, () => throttle.attempt(keys, 5_000)));
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 6);
+});
+
+test('an address counts failures only: successes from one address never add up to a block', async () => {
+  const throttle = new Throttle(new MemoryAttemptLimiter(), 'test');
+  for (let i = 0; i < 200; i++) {
+    const account = `user-${i}`;
+    await throttle.attempt(
+      [
+        { key: account, policy: ACCOUNT_POLICY },
+        { key: 'ip', policy: ADDRESS_POLICY },
+      ],
+      0,
+    );
+    await throttle.succeeded(account, ['ip']);
+  }
+  await throttle.attempt([{ key: 'ip', policy: ADDRESS_POLICY }], 0);
 });

@@ -33,11 +33,22 @@ export function presentedCredential(request: FastifyRequest, cookieName: string)
     if (!rest.includes('=')) return { token: rest, via: 'cookie' };
     for (const pair of rest.split(';')) {
       const eq = pair.indexOf('=');
-      if (eq > 0 && pair.slice(0, eq).trim() === cookieName)
-        return { token: decodeURIComponent(pair.slice(eq + 1).trim()), via: 'cookie' };
+      if (eq <= 0 || pair.slice(0, eq).trim() !== cookieName) continue;
+      const token = safeDecode(pair.slice(eq + 1).trim());
+      // An empty value is no cookie, exactly as with the Cookie header.
+      if (token) return { token, via: 'cookie' };
     }
   }
   throw new LatchkeyError('unauthenticated', 'Access denied; invalid or missing credentials');
+}
+
+/** Percent-decodes a cookie value; a malformed escape leaves it as is (it then fails verification, not the server). */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 const ACCEPTED: Record<Presented['via'], TokenKind[]> = {

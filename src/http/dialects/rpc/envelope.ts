@@ -40,6 +40,9 @@ export function rpcError(err: LatchkeyError): { status: number; error: RpcError 
     // The reference answers an expired bearer token or cookie this way; clients key their refresh on it.
     return { status: 200, error: { code: 401, message: 'Session cookie has expired' } };
   }
+  if (Array.isArray(err.details['bodyDetails'])) {
+    return { status: 200, error: { code: 400, message: err.message, details: err.details['bodyDetails'] } };
+  }
   if (typeof err.details['rpcCode'] === 'number')
     return { status: 200, error: { code: err.details['rpcCode'], message: err.message } };
   const real = REAL_STATUS[err.code];

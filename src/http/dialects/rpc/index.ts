@@ -23,6 +23,9 @@ declare module 'fastify' {
  * Malformed JSON, unknown methods and wrong verbs are real HTTP errors.
  */
 export async function registerRpc(app: FastifyInstance, services: Services): Promise<void> {
+  // Only JSON is accepted: Fastify's built-in text/plain parser would hand a string to
+  // the handlers (answered as an invalid body); every non-JSON type is a real 415 instead.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => {
     if (isLatchkeyError(err)) return sendRpcError(reply, err);
     return handleError(err as Error, request, reply);

@@ -100,7 +100,9 @@ export const UserUpdateBody = Type.Object(
     emails: Type.Optional(Type.Array(EmailInput, { minItems: 1, maxItems: 10 })),
     secondaryAuthFactor: Type.Optional(ChangeFactor),
   },
-  { ...strict, minProperties: 2 },
+  // "At least one change" is checked by the handler: as a schema keyword (minProperties)
+  // it would be reported before a missing `id`.
+  strict,
 );
 
 export const IdBody = Type.Object({ id: Id }, strict);

@@ -18,7 +18,12 @@ type SignIn = RpcContext<{
 async function signIn(ctx: SignIn, transport: RpcTransport) {
   const { services, body } = ctx;
   const app = services.defaultApp;
-  const user = await services.signIn.verifyPassword(app.id, body.user, body.password);
+  const user = await services.signIn.verifyPassword(
+    app.id,
+    body.user,
+    body.password,
+    clientInfo(ctx.request),
+  );
   const projection = {
     profile: body.projection?.profile === true,
     permissions: body.projection?.permissions === true,
@@ -86,7 +91,12 @@ async function refresh(services: Services, credentialId: string) {
 
 /** The cookie, read from the Cookie header (or the seed's `Authorization: Cookie …`). */
 function cookieToken(ctx: RpcContext<unknown>): string {
-  const presented = presentedCredential(ctx.request, ctx.services.config.cookie.name);
+  let presented: ReturnType<typeof presentedCredential> = null;
+  try {
+    presented = presentedCredential(ctx.request, ctx.services.config.cookie.name);
+  } catch {
+    // An Authorization header of another scheme (or without our cookie) is no cookie either.
+  }
   if (presented?.via !== 'cookie') {
     throw new LatchkeyError('unauthenticated', 'Session cookie not specified', { rpcCode: 401 });
   }

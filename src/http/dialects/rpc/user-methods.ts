@@ -12,6 +12,7 @@ import {
   UserListBody,
   UserUpdateBody,
 } from './schemas.js';
+import { invalidBody } from './validation.js';
 
 const READ = 'yeep.user.read';
 const WRITE = 'yeep.user.write';
@@ -128,7 +129,7 @@ export const USER_METHODS = [
     handler: async (ctx) => {
       const caller = principalOf(ctx);
       const { id, secondaryAuthFactor, ...changes } = ctx.body;
-      if (Object.keys(changes).length === 0) fail('invalid_input', 'Nothing to update');
+      if (Object.keys(changes).length === 0) invalidBody([nothingToUpdate()]);
       const target = await ctx.services.users.get(appOf(ctx), id);
       await requireSelfOr(ctx, id, WRITE);
       const isSelf = caller.userId === id;
@@ -183,7 +184,12 @@ export const USER_METHODS = [
     body: UserListBody,
     summary: 'List the users you may read',
     handler: async (ctx) => {
-      if (ctx.body.org) await requirePermission(ctx, READ);
+      if (ctx.body.org) {
+        await requirePermission(ctx, READ);
+        // Organisations do not exist yet, so no user is a member of the one asked for
+        // (listing everyone instead would ignore the filter).
+        return { users: [] };
+      }
       const limit = ctx.body.limit ?? 100;
       const afterId = ctx.body.cursor ? decodeCursor(ctx.body.cursor) : undefined;
       // Without organisations yet, reading others needs the global permission; everyone else sees no one.
@@ -238,6 +244,18 @@ export const USER_METHODS = [
     },
   }),
 ];
+
+const UPDATABLE = ['username', 'password', 'fullName', 'picture', 'emails'];
+
+/** Joi's `object.missing`, as the reference answers an update without anything to change. */
+function nothingToUpdate(): Record<string, unknown> {
+  return {
+    message: `"value" must contain at least one of [${UPDATABLE.join(', ')}]`,
+    path: [],
+    type: 'object.missing',
+    context: { peers: UPDATABLE, label: 'value' },
+  };
+}
 
 function statusView(user: User): Record<string, unknown> {
   return {

@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import { LatchkeyError } from '../../../shared/errors.js';
 
 /** Ajv keywords in the vocabulary of the Joi errors the reference returned. */
 const JOI_TYPE: Record<string, string> = {
@@ -18,6 +19,11 @@ const JOI_TYPE: Record<string, string> = {
   anyOf: 'alternatives.base',
 };
 
+/** Joi has no integer type: an integer that is not even a number is `number.base`. */
+function joiBaseType(jsonType: string): string {
+  return jsonType === 'integer' ? 'number' : jsonType;
+}
+
 /** Turns Ajv errors into the reference's `details: [{message, path, type, context}]`. */
 export function validationDetails(errors: FastifySchemaValidationError[]): unknown[] {
   return errors.map((e) => {
@@ -32,7 +38,7 @@ export function validationDetails(errors: FastifySchemaValidationError[]): unkno
     const label = key === undefined ? 'value' : String(key);
     const type =
       e.keyword === 'type'
-        ? `${String(params['type']).split(',')[0]}.base`
+        ? `${joiBaseType(String(params['type']).split(',')[0]!)}.base`
         : (JOI_TYPE[e.keyword] ?? `any.${e.keyword}`);
     const message =
       e.keyword === 'required'
@@ -42,4 +48,9 @@ export function validationDetails(errors: FastifySchemaValidationError[]): unkno
           : `"${label}" ${e.message ?? 'is invalid'}`;
     return { message, path, type, context: { key, label } };
   });
+}
+
+/** A body the schema accepts but a handler finds invalid: the same 400 'Invalid request body' with details. */
+export function invalidBody(details: unknown[]): never {
+  throw new LatchkeyError('invalid_input', 'Invalid request body', { bodyDetails: details });
 }

@@ -136,6 +136,28 @@ export class SqlSessionRepository implements SessionRepository {
     });
   }
 
+  async cancelScheduledRevocations(userId: string, now: number, reason: string): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const ids = (
+        await trx
+          .selectFrom('sessions')
+          .select('id')
+          .where('user_id', '=', userId)
+          .where('revoked_at', '>', now)
+          .where('revoke_reason', '=', reason)
+          .execute()
+      ).map((r) => r.id);
+      if (ids.length > 0) {
+        await trx
+          .updateTable('sessions')
+          .set({ revoked_at: null, revoke_reason: null })
+          .where('id', 'in', ids)
+          .execute();
+      }
+      return ids;
+    });
+  }
+
   async listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>> {
     const rows = await this.db
       .selectFrom('sessions')

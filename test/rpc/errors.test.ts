@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backends } from '../helpers/backends.js';
+import { bearer, rpc, signIn } from '../helpers/rpc.js';
+import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
+import { assertInvalidBody, assertRpcError, fromManyClients } from './support.js';
+
+interface MethodCase {
+  name: string;
+  auth: boolean;
+  /** Fields the schema requires (reported as any.required when missing). */
+  required: string[];
+  /** A field given the wrong JSON type, and the Joi type the error is reported as. */
+  mistyped?: { body: Record<string, unknown>; path: Array<string | number>; type: string };
+}
+
+const ID = 'a'.repeat(24);
+
+const CASES: MethodCase[] = [
+  {
+    name: 'session.issueToken',
+    auth: false,
+    required: ['user', 'password'],
+    mistyped: { body: { user: 1, password: 'password1' }, path: ['user'], type: 'string.base' },
+  },
+  {
+    name: 'session.setCookie',
+    auth: false,
+    required: ['user', 'password'],
+    mistyped: { body: { user: 'someone', password: ['x'] }, path: ['password'], type: 'string.base' },
+  },
+  {
+    name: 'session.refreshToken',
+    auth: false,
+    required: ['token'],
+    mistyped: { body: { token: { jwt: 'x' } }, path: ['token'], type: 'string.base' },
+  },
+  {
+    name: 'session.destroyToken',
+    auth: false,
+    required: ['token'],
+    mistyped: { body: { token: null }, path: ['token'], type: 'string.base' },
+  },
+  { name: 'session.refreshCookie', auth: false, required: [] },
+  { name: 'session.destroyCookie', auth: false, required: [] },
+  {
+    name: 'user.info',
+    auth: true,
+    required: [],
+    mistyped: { body: { id: 7 }, path: ['id'], type: 'string.base' },
+  },
+  {
+    name: 'user.create',
+    auth: true,
+    required: ['password', 'emails'],
+    mistyped: {
+      body: { password: 'password-1', emails: [{ address: 'a@b.co', isPrimary: 'yes' }] },
+      path: ['emails', 0, 'isPrimary'],
+      type: 'boolean.base',
+    },
+  },
+  {
+    name: 'user.update',
+    auth: true,
+    required: ['id'],
+    mistyped: { body: { id: ID, emails: 'a@b.co' }, path: ['emails'], type: 'array.base' },
+  },
+  {
+    name: 'user.delete',
+    auth: true,
+    required: ['id'],
+    mistyped: { body: { id: true }, path: ['id'], type: 'string.base' },
+  },
+  {
+    name: 'user.list',
+    auth: true,
+    required: [],
+    mistyped: { body: { limit: '10' }, path: ['limit'], type: 'number.base' },
+  },
+  {
+    name: 'user.activate',
+    auth: true,
+    required: ['id'],
+    mistyped: { body: { id: 1 }, path: ['id'], type: 'string.base' },
+  },
+  {
+    name: 'user.deactivate',
+    auth: true,
+    required: ['id'],
+    mistyped: {
+      body: { id: ID, deactivateAfterSeconds: '60' },
+      path: ['deactivateAfterSeconds'],
+      type: 'number.base',
+    },
+  },
+];
+
+/** A body with every required field set to something of the right type. */
+function completeBody(c: MethodCase): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    user: 'someone',
+    password: 'password-123',
+    token: 'x'.repeat(20),
+    id: ID,
+    emails: [{ address: 'someone@example.com', isPrimary: true }],
+  };
+  return Object.fromEntries(c.required.map((k) => [k, values[k]]));
+}
+
+for (const backend of await backends()) {
+  describe(`rpc error envelopes (${backend.name})`, () => {
+    let server: TestServer;
+    let token: string;
+    before(async () => {
+      server = fromManyClients(await startTestServer(backend));
+      const admin = await seedUser(server, { superuser: true });
+      token = await signIn(server, admin.username!, admin.password);
+    });
+    after(async () => server.close());
+
+    for (const c of CASES) {
+      const auth = () => (c.auth ? bearer(token) : {});
+
+      test(`${c.name}: unknown keys are rejected with object.allowUnknown`, async () => {
+        const details = assertInvalidBody(
+          await rpc(server, c.name, { ...completeBody(c), unexpected: 1 }, auth()),
+        );
+        assert.deepEqual(details, [
+          {
+            message: '"unexpected" is not allowed',
+            path: ['unexpected'],
+            type: 'object.allowUnknown',
+            context: { key: 'unexpected', label: 'unexpected' },
+          },
+        ]);
+      });
+
+      for (const field of c.required) {
+        test(`${c.name}: a missing "${field}" is any.required`, async () => {
+          const body = completeBody(c);
+          delete body[field];
+          const details = assertInvalidBody(await rpc(server, c.name, body, auth()));
+          assert.deepEqual(details, [
+            {
+              message: `"${field}" is required`,
+              path: [field],
+              type: 'any.required',
+              context: { key: field, label: field },
+            },
+          ]);
+        });
+      }
+
+      if (c.mistyped) {
+        const m = c.mistyped;
+        test(`${c.name}: a wrong type is reported at ${m.path.join('.')} as ${m.type}`, async () => {
+          const details = assertInvalidBody(await rpc(server, c.name, m.body, auth()));
+          assert.equal(details.length, 1);
+          assert.deepEqual(details[0]!.path, m.path);
+          assert.equal(details[0]!.type, m.type);
+          const label = String(m.path.at(-1));
+          assert.deepEqual(details[0]!.context, { key: m.path.at(-1), label });
+          assert.match(details[0]!.message, new RegExp(`^"${label}" `));
+        });
+      }
+
+      if (c.auth) {
+        test(`${c.name}: without credentials, 10000 comes before any body validation`, async () => {
+          for (const body of [undefined, {}, { unexpected: 1 }, completeBody(c)]) {
+            assertRpcError(
+              await rpc(server, c.name, body),
+              10000,
+              'Access denied; invalid or missing credentials',
+            );
+          }
+          assertRpcError(await rpc(server, c.name, { unexpected: 1 }, bearer('not-a-token')), 10000);
+        });
+      }
+    }
+
+    test('a domain error keeps HTTP 200 and carries exactly {code, message}', async () => {
+      const res = await rpc(server, 'session.issueToken', { user: 'nobody-at-all', password: 'whatever1' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { ok: false, error: { code: 10002, message: 'Invalid user or password' } });
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+    });
+
+    test('throttled sign-in is a real 429 with Retry-After, inside the envelope', async () => {
+      // One client guessing one account: the throttle answers 429 before long.
+      const user = await seedUser(server);
+      let res = await rpc(server, 'session.issueToken', { user: user.username, password: 'wrong-guess' });
+      for (let i = 0; i < 100 && res.status === 200; i++) {
+        assertRpcError(res, 10002);
+        res = await rpc(server, 'session.issueToken', { user: user.username, password: 'wrong-guess' });
+      }
+      assert.equal(res.status, 429, JSON.stringify(res.body));
+      assert.equal(res.body.ok, false);
+      assert.equal(res.body.error?.code, 429);
+      assert.equal(typeof res.body.error?.message, 'string');
+      assert.match(String(res.headers['retry-after']), /^\d+$/);
+      assert.ok(Number(res.headers['retry-after']) >= 1);
+      assert.equal(res.headers['cache-control'], 'no-store');
+    });
+  });
+}
