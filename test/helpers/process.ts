@@ -71,3 +71,18 @@ export async function startServerProcess(
   child.kill('SIGKILL');
   throw new Error(`server did not become ready: ${output}`);
 }
+
+/** Calls an rpc method on a server process over real HTTP. */
+export async function callRpc(
+  url: string,
+  method: string,
+  body: unknown,
+  token?: string,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as Record<string, unknown>;
+}

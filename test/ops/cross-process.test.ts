@@ -4,17 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { backends } from '../helpers/backends.js';
-import { runCli, startServerProcess } from '../helpers/process.js';
+import { callRpc, runCli, startServerProcess } from '../helpers/process.js';
 import { TEST_SECRET } from '../helpers/server.js';
-
-async function call(url: string, method: string, body: unknown, token?: string) {
-  const res = await fetch(`${url}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as { ok: boolean; token?: string; error?: { code: number } };
-}
 
 for (const backend of await backends()) {
   describe(`changes made by another process reach a running server (${backend.name})`, () => {
@@ -40,17 +31,19 @@ for (const backend of await backends()) {
           ).code,
           0,
         );
-        const { token } = await call(server.url, 'session.issueToken', {
-          user: 'roadrunner',
-          password: 'meep-meep-meep',
-        });
-        assert.equal((await call(server.url, 'user.info', {}, token)).ok, true);
+        const token = (
+          await callRpc(server.url, 'session.issueToken', { user: 'roadrunner', password: 'meep-meep-meep' })
+        )['token'] as string;
+        assert.equal((await callRpc(server.url, 'user.info', {}, token))['ok'], true);
         const deactivated = runCli(['user', 'deactivate', 'roadrunner'], { env });
         assert.equal(deactivated.code, 0, deactivated.stderr);
         const started = Date.now();
         let refused = false;
         while (Date.now() - started < 2000) {
-          if ((await call(server.url, 'user.info', {}, token)).error?.code === 10000) {
+          if (
+            ((await callRpc(server.url, 'user.info', {}, token))['error'] as { code?: number } | undefined)
+              ?.code === 10000
+          ) {
             refused = true;
             break;
           }

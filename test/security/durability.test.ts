@@ -6,22 +6,8 @@ import { describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sqlitePathFromUrl } from '../../src/storage/sql/database.js';
 import { backends } from '../helpers/backends.js';
-import { runCli, startServerProcess } from '../helpers/process.js';
+import { callRpc, runCli, startServerProcess } from '../helpers/process.js';
 import { TEST_SECRET } from '../helpers/server.js';
-
-async function call(
-  url: string,
-  method: string,
-  body: unknown,
-  token?: string,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, unknown>;
-}
 
 for (const backend of await backends()) {
   describe(`durability under SIGKILL (${backend.name})`, () => {
@@ -49,7 +35,10 @@ for (const backend of await backends()) {
         );
         let server = await startServerProcess(env);
         const admin = (
-          await call(server.url, 'session.issueToken', { user: 'root_admin', password: 'admin-password-1' })
+          await callRpc(server.url, 'session.issueToken', {
+            user: 'root_admin',
+            password: 'admin-password-1',
+          })
         )['token'] as string;
         assert.ok(admin);
 
@@ -61,7 +50,7 @@ for (const backend of await backends()) {
           for (let i = 0; !stop && i < 10_000; i++) {
             try {
               const name = `w${w}_${i}`;
-              const created = await call(
+              const created = await callRpc(
                 server.url,
                 'user.create',
                 {
@@ -73,15 +62,17 @@ for (const backend of await backends()) {
               );
               if (created['ok'] !== true) continue;
               createdIds.push((created['user'] as { id: string }).id);
-              const signedIn = await call(server.url, 'session.issueToken', {
+              const signedIn = await callRpc(server.url, 'session.issueToken', {
                 user: name,
                 password: `password-${name}`,
               });
               if (signedIn['ok'] !== true) continue;
-              const refreshed = await call(server.url, 'session.refreshToken', { token: signedIn['token'] });
+              const refreshed = await callRpc(server.url, 'session.refreshToken', {
+                token: signedIn['token'],
+              });
               if (refreshed['ok'] !== true) continue;
               if (i % 2 === 0) {
-                const destroyed = await call(server.url, 'session.destroyToken', {
+                const destroyed = await callRpc(server.url, 'session.destroyToken', {
                   token: refreshed['token'],
                 });
                 if (destroyed['ok'] === true) destroyedTokens.push(refreshed['token'] as string);
@@ -111,11 +102,11 @@ for (const backend of await backends()) {
         server = await startServerProcess(env);
         try {
           for (const id of createdIds) {
-            const info = await call(server.url, 'user.info', { id }, admin);
+            const info = await callRpc(server.url, 'user.info', { id }, admin);
             assert.equal(info['ok'], true, `acknowledged user ${id} is missing after the crash`);
           }
           for (const token of destroyedTokens) {
-            const info = await call(server.url, 'user.info', {}, token);
+            const info = await callRpc(server.url, 'user.info', {}, token);
             assert.equal(
               (info['error'] as { code: number }).code,
               10000,
@@ -123,7 +114,7 @@ for (const backend of await backends()) {
             );
           }
           for (const token of liveTokens.slice(0, 20)) {
-            assert.equal((await call(server.url, 'user.info', {}, token))['ok'], true);
+            assert.equal((await callRpc(server.url, 'user.info', {}, token))['ok'], true);
           }
         } finally {
           server.child.kill('SIGTERM');
