@@ -7,6 +7,7 @@ import { SignInService } from './identity/sign-in.js';
 import type { App } from './identity/types.js';
 import { CachedUserRepository } from './identity/user-cache.js';
 import { UserService } from './identity/users.js';
+import { LogTransport, MailService, type MailTransport, SmtpTransport } from './mail/index.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
 import { SessionService } from './session/service.js';
@@ -25,6 +26,7 @@ export interface Services {
   repos: Omit<Repositories, 'users'> & { users: UserRepository };
   hasher: PasswordHasher;
   keys: KeyRing;
+  mail: MailService;
   /** Picks up revocations made by other processes when no shared broadcast is configured. */
   revocationSync: RevocationSync;
   tokens: TokenService;
@@ -47,6 +49,10 @@ export interface ServiceOptions {
   migrate?: boolean;
   /** Attempt counters; in memory unless a shared one is given. */
   limiter?: AttemptLimiter;
+  /** Send mail through this transport instead of the configured one (tests). */
+  mailTransport?: MailTransport;
+  /** Run the background mail sender (on by default). */
+  sendMail?: boolean;
   /** Poll the store for other processes' revocations (on by default). */
   syncRevocations?: boolean;
 }
@@ -101,6 +107,15 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const authz = new Authorization(repos.permissions);
     const apps = new AppService(repos.apps, repos.permissions, clock);
     const defaultApp = await apps.ensure(config.defaultApp);
+    const mail = new MailService(
+      repos.outbox,
+      options.mailTransport ??
+        (config.mail.transport === 'smtp' ? new SmtpTransport(config.mail.smtpUrl!) : new LogTransport()),
+      new Sealer(config.secret, 'mail-outbox'),
+      clock,
+      { from: config.mail.from, pollMs: 1000 },
+    );
+    if (options.sendMail ?? true) mail.start();
     await hasher.warm();
     return {
       config,
@@ -109,6 +124,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       repos: { ...repos, users: userRepo },
       hasher,
       revocationSync,
+      mail,
       keys,
       tokens,
       sessions,
@@ -119,6 +135,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       defaultApp,
       close: async () => {
         await revocationSync.stop();
+        await mail.stop();
         if (!options.store) await store.close();
       },
     };

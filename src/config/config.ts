@@ -32,6 +32,7 @@ export interface Config {
   trustProxy: string | null;
   bodyLimitBytes: number;
   hash: { concurrency: number; maxQueue: number };
+  mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };
   logLevel: string;
   production: boolean;
 }

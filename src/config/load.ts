@@ -162,6 +162,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!/^[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/.test(out['defaultApp'] as string)) {
     throw new ConfigError('defaultApp', "must be '<owner>/<app>' in lowercase");
   }
+  const mail = out['mail'] as { transport: string; smtpUrl: string | null };
+  if (mail.transport === 'smtp' && !mail.smtpUrl)
+    throw new ConfigError('mail.smtpUrl (LATCHKEY_SMTP_URL)', 'is required when mail.transport is smtp');
+  if (production && mail.transport === 'log') {
+    warn(
+      'mail.transport is "log" in production: messages (with their one-time links) are printed, not sent. Configure smtp.',
+    );
+  }
   return deepFreeze(out) as unknown as Config;
 }
 

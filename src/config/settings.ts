@@ -219,6 +219,28 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Hashes allowed to wait; beyond it sign-ins get 503 with `Retry-After`.',
   },
   {
+    path: 'mail.transport',
+    env: 'LATCHKEY_MAIL_TRANSPORT',
+    type: { kind: 'enum', values: ['log', 'smtp'] },
+    default: 'log',
+    description:
+      '`log` prints each message (links included) to standard output, for development; `smtp` sends it.',
+  },
+  {
+    path: 'mail.smtpUrl',
+    env: 'LATCHKEY_SMTP_URL',
+    type: { kind: 'url', schemes: ['smtp', 'smtps'] },
+    default: null,
+    description: 'SMTP server for the `smtp` transport, e.g. `smtps://user:pass@mail.example.com:465`.',
+  },
+  {
+    path: 'mail.from',
+    env: 'LATCHKEY_MAIL_FROM',
+    type: { kind: 'string', minLength: 3 },
+    default: 'Latchkey <no-reply@localhost>',
+    description: 'Sender of every message.',
+  },
+  {
     path: 'logLevel',
     env: 'LOG_LEVEL',
     type: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },

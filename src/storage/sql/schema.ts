@@ -131,6 +131,21 @@ export interface RoleGrantsTable {
   created_at: number;
 }
 
+export interface MailOutboxTable {
+  id: string;
+  app_id: string;
+  to_address: string;
+  template: string;
+  payload_sealed: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  /** A sender claimed it until then (another node skips it). */
+  locked_until: number | null;
+  sent_at: number | null;
+  last_error: string | null;
+}
+
 export interface Database {
   apps: AppsTable;
   users: UsersTable;
@@ -143,4 +158,5 @@ export interface Database {
   role_permissions: RolePermissionsTable;
   permission_grants: PermissionGrantsTable;
   role_grants: RoleGrantsTable;
+  mail_outbox: MailOutboxTable;
 }

@@ -1,6 +1,7 @@
 import type { Store } from '../database.js';
 import { SqlAppRepository } from './apps.js';
 import { SqlKeyRepository } from './keys.js';
+import { SqlOutboxRepository } from './mail.js';
 import { SqlPermissionRepository } from './permissions.js';
 import { SqlSessionRepository } from './sessions.js';
 import { SqlUserRepository } from './users.js';
@@ -11,6 +12,7 @@ export interface Repositories {
   permissions: SqlPermissionRepository;
   keys: SqlKeyRepository;
   sessions: SqlSessionRepository;
+  outbox: SqlOutboxRepository;
 }
 
 export function sqlRepositories(store: Store): Repositories {
@@ -20,5 +22,6 @@ export function sqlRepositories(store: Store): Repositories {
     permissions: new SqlPermissionRepository(store.db),
     keys: new SqlKeyRepository(store.db),
     sessions: new SqlSessionRepository(store.db),
+    outbox: new SqlOutboxRepository(store.db),
   };
 }
