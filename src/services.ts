@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { type Logger, pino } from 'pino';
 import type { Config } from './config/config.js';
 import { AppService } from './identity/apps.js';
 import { Authorization } from './identity/authorization.js';
@@ -8,15 +10,22 @@ import type { App } from './identity/types.js';
 import { CachedUserRepository } from './identity/user-cache.js';
 import { UserService } from './identity/users.js';
 import { LogTransport, MailService, type MailTransport, SmtpTransport } from './mail/index.js';
+import { BroadcastRevocationList } from './session/broadcast-revocations.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
 import { SessionService } from './session/service.js';
+import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { Sealer } from './shared/seal.js';
+import { RedisBus } from './storage/redis/bus.js';
+import { connectRedis } from './storage/redis/connection.js';
+import { RedisAttemptLimiter } from './storage/redis/limiter.js';
 import { migrateToLatest, openStore, type Store } from './storage/sql/database.js';
 import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
+import { FallbackAttemptLimiter } from './throttle/fallback.js';
 import { type AttemptLimiter, MemoryAttemptLimiter, Throttle } from './throttle/index.js';
 import { TokenService } from './tokens/jwt.js';
+import { KeyWatch } from './tokens/key-watch.js';
 import { KeyRing } from './tokens/keyring.js';
 
 export interface Services {
@@ -27,6 +36,11 @@ export interface Services {
   hasher: PasswordHasher;
   keys: KeyRing;
   mail: MailService;
+  /** Messages between nodes (a no-op without Redis). */
+  bus: Bus;
+  /** For background work; requests log through Fastify's child loggers. */
+  log: Logger;
+  keyWatch: KeyWatch;
   /** Picks up revocations made by other processes when no shared broadcast is configured. */
   revocationSync: RevocationSync;
   tokens: TokenService;
@@ -47,6 +61,8 @@ export interface ServiceOptions {
   /** Use this store instead of opening config.databaseUrl (tests share one). */
   store?: Store;
   migrate?: boolean;
+  /** Logger for background work (tests capture it). */
+  log?: Logger;
   /** Attempt counters; in memory unless a shared one is given. */
   limiter?: AttemptLimiter;
   /** Send mail through this transport instead of the configured one (tests). */
@@ -77,7 +93,19 @@ export async function createServices(config: Config, options: ServiceOptions = {
   try {
     if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
     const repos = sqlRepositories(store);
+    const log = options.log ?? pino({ level: config.logLevel });
+    const bus: Bus = config.redisUrl
+      ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
+          log.error({ err }, 'redis: connection error'),
+        )
+      : new LocalBus();
     const userRepo = new CachedUserRepository(repos.users);
+    // Another node changed a user: forget our copy.
+    userRepo.onChange = (appId, id) => void bus.publish('users', `${appId}:${id}`).catch(() => {});
+    bus.subscribe('users', (message) => {
+      const [appId, id] = message.split(':');
+      if (appId && id) userRepo.evict(appId, id);
+    });
     const hasher = new PasswordHasher(
       options.argon2 ?? OWASP_ARGON2,
       config.hash.concurrency,
@@ -87,7 +115,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
     await keys.load();
     const tokens = new TokenService(keys, clock, config.issuer, config.clockSkewSeconds);
     const horizon = maxTokenLifetimeMs(config);
-    const revocations = new MemoryRevocationList(horizon, () => clock.now());
+    const memoryRevocations = new MemoryRevocationList(horizon, () => clock.now());
+    const revocations = config.redisUrl
+      ? new BroadcastRevocationList(memoryRevocations, bus, (err) =>
+          log.error({ err }, 'redis: revocation broadcast failed; the database poll will carry it'),
+        )
+      : memoryRevocations;
     const sessions = new SessionService(
       repos.sessions,
       revocations,
@@ -100,9 +133,24 @@ export async function createServices(config: Config, options: ServiceOptions = {
     );
     await sessions.primeRevocations(horizon);
     const revocationSync = new RevocationSync(repos.sessions, revocations, clock);
+    revocationSync.onError = (err) => log.error({ err }, 'revocation sync: store unreachable');
+    // Keys rotated elsewhere (another node, the CLI): broadcast when there is a bus, and re-read every 10 s anyway.
+    const keyWatch = new KeyWatch(keys, tokens, bus, (err) => log.error({ err }, 'key reload failed'));
+    if (options.syncRevocations ?? true) keyWatch.start();
     if (options.syncRevocations ?? true) revocationSync.start();
     const users = new UserService(userRepo, hasher, sessions, clock, config.usernamesEnabled);
-    const limiter = options.limiter ?? new MemoryAttemptLimiter();
+    let redisForCounters: Redis | null = null;
+    let limiter: AttemptLimiter;
+    if (options.limiter) limiter = options.limiter;
+    else if (config.redisUrl) {
+      redisForCounters = connectRedis(config.redisUrl, () => {});
+      limiter = new FallbackAttemptLimiter(
+        new RedisAttemptLimiter(redisForCounters, config.redisPrefix),
+        new MemoryAttemptLimiter(),
+        (err) =>
+          log.error({ err }, 'redis: attempt counters unavailable; limits hold per node until it returns'),
+      );
+    } else limiter = new MemoryAttemptLimiter();
     const signIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'signin'));
     const authz = new Authorization(repos.permissions);
     const apps = new AppService(repos.apps, repos.permissions, clock);
@@ -124,6 +172,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
       repos: { ...repos, users: userRepo },
       hasher,
       revocationSync,
+      bus,
+      log,
+      keyWatch,
       mail,
       keys,
       tokens,
@@ -135,6 +186,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
       defaultApp,
       close: async () => {
         await revocationSync.stop();
+        keyWatch.stop();
+        redisForCounters?.disconnect();
+        await bus.close();
         await mail.stop();
         if (!options.store) await store.close();
       },

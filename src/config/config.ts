@@ -14,6 +14,7 @@ export interface Config {
   host: string;
   databaseUrl: string;
   redisUrl: string | null;
+  redisPrefix: string;
   /** Always set after loading: given, or generated into dataDir outside production. */
   secret: string;
   dataDir: string;

@@ -146,6 +146,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (override !== undefined) value = coerce(setting, override, 'override');
     setPath(out, setting.path, value);
   }
+  out['databaseUrl'] ??= `sqlite:${join(out['dataDir'] as string, 'latchkey.db')}`;
   const production = env['NODE_ENV'] === 'production';
   out['production'] = production;
   if (out['secret'] === null) {

@@ -43,8 +43,9 @@ export const SETTINGS: readonly Setting[] = [
     path: 'databaseUrl',
     env: 'DATABASE_URL',
     type: { kind: 'url', schemes: ['sqlite', 'postgres', 'postgresql'] },
-    default: 'sqlite:./data/latchkey.db',
-    description: '`sqlite:<path>` (embedded, the default) or `postgres://user@host:port/db`.',
+    default: null,
+    description:
+      '`sqlite:<path>` (embedded) or `postgres://user@host:port/db`; unset means `sqlite:<dataDir>/latchkey.db`.',
   },
   {
     path: 'redisUrl',
@@ -52,6 +53,13 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'url', schemes: ['redis', 'rediss'] },
     default: null,
     description: 'Optional Redis for shared counters and revocation across nodes.',
+  },
+  {
+    path: 'redisPrefix',
+    env: 'LATCHKEY_REDIS_PREFIX',
+    type: { kind: 'string', minLength: 1 },
+    default: 'latchkey:',
+    description: 'Prefix of every Redis key and channel, so several deployments can share one Redis.',
   },
   {
     path: 'secret',
@@ -66,7 +74,8 @@ export const SETTINGS: readonly Setting[] = [
     env: 'LATCHKEY_DATA_DIR',
     type: { kind: 'string', minLength: 1 },
     default: './data',
-    description: 'Directory for the generated master secret (and the SQLite file by default).',
+    description:
+      'Directory for the SQLite file (unless `DATABASE_URL` says otherwise) and the generated development master secret.',
   },
   {
     path: 'migrateOnStart',

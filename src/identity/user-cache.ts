@@ -10,6 +10,8 @@ import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
  */
 export class CachedUserRepository implements UserRepository {
   private readonly byId: LRUCache<string, User>;
+  /** Told after every write, so other nodes can evict their copies. */
+  onChange: (appId: string, id: string) => void = () => {};
 
   constructor(
     private readonly inner: UserRepository,
@@ -49,6 +51,7 @@ export class CachedUserRepository implements UserRepository {
     this.evict(appId, id);
     const user = await this.inner.update(appId, id, patch, now);
     this.evict(appId, id);
+    this.onChange(appId, id);
     return user;
   }
 
@@ -56,6 +59,7 @@ export class CachedUserRepository implements UserRepository {
     this.evict(appId, id);
     const deleted = await this.inner.delete(appId, id);
     this.evict(appId, id);
+    this.onChange(appId, id);
     return deleted;
   }
 

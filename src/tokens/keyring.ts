@@ -61,6 +61,7 @@ export class KeyRing {
       if (k.retiredAt === null && (!signer || k.createdAt > signer.createdAt)) signer = k;
     }
     if (!signer) throw new Error('no current signing key');
+    this.fingerprint = stored.map((k) => `${k.kid}:${k.retiredAt}:${k.verifyUntil}`).join(',');
     this.signer = { kid: signer.kid, privateKey: createPrivateKey(this.sealer.open(signer.privateSealed)) };
     this.keys = keys;
   }
@@ -91,10 +92,16 @@ export class KeyRing {
     return key.kid;
   }
 
-  /** Re-reads the keys from storage (another node rotated). */
-  async reload(): Promise<void> {
-    this.install(await this.repo.list());
+  /** Re-reads the keys from storage (another node rotated); true when anything changed. */
+  async reload(): Promise<boolean> {
+    const stored = await this.repo.list();
+    const fingerprint = stored.map((k) => `${k.kid}:${k.retiredAt}:${k.verifyUntil}`).join(',');
+    if (fingerprint === this.fingerprint) return false;
+    this.install(stored);
+    return true;
   }
+
+  private fingerprint = '';
 
   signingKey(): { kid: string; privateKey: KeyObject } {
     if (!this.signer) throw new Error('key ring not loaded');

@@ -13,7 +13,7 @@ test('defaults match the documented ones', () => {
   const dir = tmp();
   const config = loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, ...quiet });
   assert.equal(config.port, 8080);
-  assert.equal(config.databaseUrl, 'sqlite:./data/latchkey.db');
+  assert.equal(config.databaseUrl, `sqlite:${join(dir, 'latchkey.db')}`);
   assert.equal(config.bearerTtlSeconds, 900);
   assert.equal(config.sessionTtlSeconds, 2592000);
   assert.deepEqual(config.cookie, {

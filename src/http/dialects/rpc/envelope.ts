@@ -52,7 +52,9 @@ export function rpcError(err: LatchkeyError): { status: number; error: RpcError 
     // invalid_input, invalid_password and the like: the reference's Boom 400 inside the envelope.
     return { status: 200, error: { code: 400, message: err.message } };
   }
-  const error: RpcError = { code, message: err.message };
+  // The same words for every credential failure: 'Not Activated' would tell a password holder only, but say it alike.
+  const message = code === 10002 ? 'Invalid user or password' : err.message;
+  const error: RpcError = { code, message };
   if (err.details.applicableAuthFactorTypes)
     error.applicableAuthFactorTypes = err.details.applicableAuthFactorTypes;
   return { status: 200, error };

@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import type { Bus } from '../../shared/bus.js';
+import { connectRedis } from './connection.js';
+
+/** Redis pub/sub under a key prefix; ioredis re-subscribes by itself after a reconnect. */
+export class RedisBus implements Bus {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly handlers = new Map<string, Array<(message: string) => void>>();
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    onError: (err: unknown) => void,
+  ) {
+    this.pub = connectRedis(url, onError);
+    // The subscriber may queue its SUBSCRIBE until connected; it never serves requests.
+    this.sub = connectRedis(url, onError);
+    this.sub.options.enableOfflineQueue = true;
+    this.sub.on('message', (channel: string, message: string) => {
+      for (const handler of this.handlers.get(channel) ?? []) handler(message);
+    });
+  }
+
+  async publish(topic: string, message: string): Promise<void> {
+    await this.pub.publish(this.prefix + topic, message);
+  }
+
+  subscribe(topic: string, handler: (message: string) => void): void {
+    const channel = this.prefix + topic;
+    const list = this.handlers.get(channel);
+    if (list) list.push(handler);
+    else {
+      this.handlers.set(channel, [handler]);
+      void this.sub.subscribe(channel).catch(() => {});
+    }
+  }
+
+  healthy(): boolean {
+    return this.pub.status === 'ready' && this.sub.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    this.pub.disconnect();
+    this.sub.disconnect();
+  }
+}

@@ -1,0 +1,19 @@
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis connection that never makes a request wait for a dead server: commands
+ * fail at once while disconnected (callers fall back), and the client keeps
+ * reconnecting in the background so nodes recover by themselves.
+ */
+export function connectRedis(url: string, onError: (err: unknown) => void): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  });
+  redis.on('error', onError);
+  return redis;
+}
