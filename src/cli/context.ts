@@ -7,7 +7,8 @@ export async function withServices<T>(
   run: (services: Services) => Promise<T>,
   config: Config = loadConfig(),
 ): Promise<T> {
-  const services = await createServices(config);
+  // A one-shot command sends no queued mail and watches nothing: it does its job and exits.
+  const services = await createServices(config, { sendMail: false, syncRevocations: false });
   try {
     return await run(services);
   } finally {

@@ -29,6 +29,7 @@ export function registerKeyCommands(program: Command): void {
     .action(async () => {
       await withServices(async (services) => {
         const kid = await services.keys.rotate(keyOverlapMs(services.config));
+        await services.keyWatch.announce();
         process.stdout.write(`new signing key ${kid}\n`);
       });
     });
