@@ -3,6 +3,8 @@ import type { AppRepository } from '../../../identity/ports.js';
 import type { App } from '../../../identity/types.js';
 import type { AppsTable, Database } from '../schema.js';
 
+const binaryCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const toApp = (r: AppsTable): App => ({ id: r.id, owner: r.owner, name: r.name, createdAt: r.created_at });
 
 export class SqlAppRepository implements AppRepository {
@@ -31,8 +33,9 @@ export class SqlAppRepository implements AppRepository {
   }
 
   async list(): Promise<App[]> {
-    return (await this.db.selectFrom('apps').selectAll().orderBy('owner').orderBy('name').execute()).map(
-      toApp,
-    );
+    // Sorted here rather than by ORDER BY: PostgreSQL orders text by the database's collation
+    // (en_US puts 'a' before 'B', C does not), SQLite by bytes. One order on every store.
+    const rows = await this.db.selectFrom('apps').selectAll().execute();
+    return rows.map(toApp).sort((a, b) => binaryCompare(a.owner, b.owner) || binaryCompare(a.name, b.name));
   }
 }

@@ -10,23 +10,19 @@ export class SqlPermissionRepository implements PermissionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async ensureSystemObjects(appId: string, names: readonly string[], now: number): Promise<void> {
+    // Every node runs this at start-up, so it must tolerate running concurrently with
+    // itself. A read-then-insert loses that race on PostgreSQL (both readers see nothing
+    // and the slower insert breaks the unique index), so each insert skips rows another
+    // transaction created; PostgreSQL makes the skipping insert wait for that transaction
+    // and each later statement sees what it committed. Inserting in one sorted order keeps
+    // two concurrent runs from locking each other's rows in opposite orders.
+    const wanted = [...new Set(names)].sort();
     await this.db.transaction().execute(async (trx) => {
-      const existing = new Set(
-        (
-          await trx
-            .selectFrom('permissions')
-            .select('name')
-            .where('app_id', '=', appId)
-            .where('is_system', '=', 1)
-            .execute()
-        ).map((r) => r.name),
-      );
-      const missing = names.filter((n) => !existing.has(n));
-      if (missing.length > 0) {
+      if (wanted.length > 0) {
         await trx
           .insertInto('permissions')
           .values(
-            missing.map((name) => ({
+            wanted.map((name) => ({
               id: newId(),
               app_id: appId,
               name,
@@ -37,50 +33,43 @@ export class SqlPermissionRepository implements PermissionRepository {
               updated_at: now,
             })),
           )
+          .onConflict((oc) => oc.columns(['app_id', 'name']).doNothing())
           .execute();
       }
-      let role = await trx
+      await trx
+        .insertInto('roles')
+        .values({
+          id: newId(),
+          app_id: appId,
+          name: ADMIN_ROLE,
+          description: 'Holds every system permission',
+          scope_org_id: null,
+          is_system: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['app_id', 'name']).doNothing())
+        .execute();
+      const role = await trx
         .selectFrom('roles')
         .select('id')
         .where('app_id', '=', appId)
         .where('name', '=', ADMIN_ROLE)
-        .executeTakeFirst();
-      if (!role) {
-        role = { id: newId() };
-        await trx
-          .insertInto('roles')
-          .values({
-            id: role.id,
-            app_id: appId,
-            name: ADMIN_ROLE,
-            description: 'Holds every system permission',
-            scope_org_id: null,
-            is_system: 1,
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-      }
-      const roleId = role.id;
-      const held = new Set(
-        (
-          await trx
-            .selectFrom('role_permissions')
-            .select('permission_id')
-            .where('role_id', '=', roleId)
-            .execute()
-        ).map((r) => r.permission_id),
-      );
+        .executeTakeFirstOrThrow();
       const system = await trx
         .selectFrom('permissions')
         .select('id')
         .where('app_id', '=', appId)
         .where('is_system', '=', 1)
+        .orderBy('id')
         .execute();
-      const toLink = system
-        .filter((p) => !held.has(p.id))
-        .map((p) => ({ role_id: roleId, permission_id: p.id }));
-      if (toLink.length > 0) await trx.insertInto('role_permissions').values(toLink).execute();
+      if (system.length > 0) {
+        await trx
+          .insertInto('role_permissions')
+          .values(system.map((p) => ({ role_id: role.id, permission_id: p.id })))
+          .onConflict((oc) => oc.columns(['role_id', 'permission_id']).doNothing())
+          .execute();
+      }
     });
   }
 
@@ -126,7 +115,11 @@ export class SqlPermissionRepository implements PermissionRepository {
     // Sorted and deduplicated, as the reference's token projection is.
     return [...out.values()].sort(
       (a, b) =>
-        a.name.localeCompare(b.name) || a.orgId.localeCompare(b.orgId) || a.roleId.localeCompare(b.roleId),
+        a.name.localeCompare(b.name) ||
+        a.orgId.localeCompare(b.orgId) ||
+        a.roleId.localeCompare(b.roleId) ||
+        // Without this the order of one permission on several resources was whatever the store returned.
+        a.resourceId.localeCompare(b.resourceId),
     );
   }
 
