@@ -1,11 +1,69 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
+import { SECURITY } from './openapi/index.js';
+
+const exact = { additionalProperties: false } as const;
+
+const Readiness = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+    checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), {
+      description: 'One entry per dependency (`storage`, …)',
+    }),
+  },
+  exact,
+);
+
+/** The public signing keys (Ed25519, `OKP`), as RFC 7517 puts them. */
+const Jwks = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object(
+        {
+          kty: Type.String(),
+          crv: Type.Optional(Type.String()),
+          x: Type.Optional(Type.String()),
+          kid: Type.String(),
+          alg: Type.Optional(Type.String()),
+          use: Type.Optional(Type.String()),
+        },
+        exact,
+      ),
+    ),
+  },
+  exact,
+);
+
+const schemas = {
+  healthz: {
+    summary: 'Liveness: the process answers',
+    tags: ['operations'],
+    security: SECURITY.none,
+    response: { 200: Type.Object({ status: Type.Literal('ok') }, exact) },
+  },
+  readyz: {
+    summary: 'Readiness: storage is reachable',
+    tags: ['operations'],
+    security: SECURITY.none,
+    response: {
+      200: Type.Unsafe({ ...Readiness, description: 'Ready' }),
+      503: Type.Unsafe({ ...Readiness, description: 'A dependency is unreachable' }),
+    },
+  },
+  jwks: {
+    summary: 'The public keys that verify the tokens this server signs',
+    tags: ['operations'],
+    security: SECURITY.none,
+    response: { 200: Jwks },
+  },
+};
 
 /** The routes every auth server has besides its dialects: health, readiness, the public keys. */
 export function registerOperations(app: FastifyInstance, services: Services): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: schemas.healthz }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { schema: schemas.readyz }, async (request, reply) => {
     const checks: Record<string, string> = {};
     try {
       await withTimeout(services.store.ping(), 2000);
@@ -18,7 +76,7 @@ export function registerOperations(app: FastifyInstance, services: Services): vo
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
+  app.get('/.well-known/jwks.json', { schema: schemas.jwks }, async (_request, reply) => {
     // Public keys may be cached briefly; rotation keeps the old key published for far longer than this.
     reply.header('cache-control', 'public, max-age=300');
     return services.keys.jwks(services.clock.now());

@@ -11,8 +11,10 @@ import Fastify, {
 import type { Services } from '../services.js';
 import { isLatchkeyError } from '../shared/errors.js';
 import { isStoreUnavailable } from '../storage/sql/database.js';
+import { registerAdmin } from './admin/index.js';
 import { registerRpc } from './dialects/rpc/index.js';
 import { HTTP_STATUS } from './errors.js';
+import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
 
 export interface BuildOptions {
@@ -67,6 +69,11 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   });
 
   await app.register(cookie);
+  // Response schemas document and contract-test the answers; they do not shape them:
+  // answers are serialised as the handlers built them, so a schema can never drop or coerce a field.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Before every route: the API description is generated from the route schemas.
+  await registerOpenApi(app, services);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -101,6 +108,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   );
 
   registerOperations(app, services);
+  await app.register((scope) => registerAdmin(scope, services), { prefix: '/admin' });
   if (config.dialects.includes('rpc'))
     await app.register((scope) => registerRpc(scope, services), { prefix: config.rpc.prefix });
   return app;

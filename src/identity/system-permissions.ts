@@ -17,6 +17,9 @@ export const SYSTEM_PERMISSIONS = [
   'yeep.role.assignment.write',
   'yeep.invitation.read',
   'yeep.invitation.write',
+  // Server administration through the admin API (apps, keys, users of any app, audit);
+  // only meaningful for administrators of the default app.
+  'latchkey.admin',
 ] as const;
 
 export type SystemPermission = (typeof SYSTEM_PERMISSIONS)[number];

@@ -12,6 +12,7 @@ import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { AttemptLimiter } from '../../src/throttle/index.js';
 import type { Backend } from './backends.js';
+import { contractInject } from './contract.js';
 
 /** Cheap argon2 for tests: the production parameters are tested on their own. */
 export const TEST_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -24,6 +25,7 @@ export interface TestServer {
   config: Config;
   /** Every log line the server wrote, for tests that grep them. */
   logs: string[];
+  /** `app.inject`, with every answer checked against the served OpenAPI document (see contract.ts). */
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -79,7 +81,7 @@ export async function startTestServer(
     clock,
     config,
     logs,
-    inject: (o) => app.inject(o),
+    inject: contractInject(app),
     close: async () => {
       await app.close();
       await services.close();

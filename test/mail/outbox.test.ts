@@ -29,7 +29,11 @@ for (const backend of await backends()) {
       });
       const clock = new ManualClock(Date.now());
       const services = await createServices(config, { clock, argon2: TEST_ARGON2, sendMail: false });
-      return { services, clock, close: async () => (await services.close(), await db.cleanup()) };
+      const close = async () => {
+        await services.close();
+        await db.cleanup();
+      };
+      return { services, clock, close };
     }
 
     test('a message is delivered over SMTP, and its body is sealed at rest and erased once sent', async () => {

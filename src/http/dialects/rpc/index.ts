@@ -1,6 +1,9 @@
+import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
 import { isLatchkeyError } from '../../../shared/errors.js';
+import { describe, HttpError, httpErrors, RpcErrorEnvelope, ref } from '../../openapi/components.js';
+import { SECURITY } from '../../openapi/index.js';
 import { handleError } from '../../server.js';
 import { authenticate, type Principal } from './auth.js';
 import { sendRpcError, sendRpcValidationError } from './envelope.js';
@@ -31,13 +34,31 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
     return handleError(err as Error, request, reply);
   });
 
-  app.get('/ping', async () => ({ ping: 'pong' }));
+  app.get(
+    '/ping',
+    {
+      schema: {
+        summary: 'Liveness of the rpc dialect',
+        tags: ['rpc'],
+        security: SECURITY.none,
+        response: { 200: Type.Object({ ping: Type.Literal('pong') }, { additionalProperties: false }) },
+      },
+    },
+    async () => ({ ping: 'pong' }),
+  );
 
   for (const method of RPC_METHODS) {
     app.route({
       method: 'POST',
       url: `/${method.name}`,
-      schema: { body: method.body, summary: method.summary, tags: ['rpc'] },
+      schema: {
+        body: method.body,
+        summary: method.summary,
+        tags: ['rpc'],
+        operationId: method.name,
+        security: securityOf(method),
+        response: responsesOf(method),
+      },
       attachValidation: true,
       preValidation: async (request, reply) => {
         // Methods without arguments may be called with no body at all.
@@ -59,9 +80,11 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
         return reply.send({ ok: true, ...result });
       },
     });
+    // Other verbs answer 405 (HttpError); left out of the document, where only POST is listed.
     app.route({
       method: ['GET', 'PUT', 'PATCH', 'DELETE'],
       url: `/${method.name}`,
+      schema: { hide: true },
       handler: async (_request, reply) =>
         reply
           .status(405)
@@ -73,4 +96,30 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
           }),
     });
   }
+}
+
+function securityOf(method: RpcMethod): Array<Record<string, string[]>> {
+  if (method.security === 'cookie') return SECURITY.cookie;
+  return method.auth === 'required' ? SECURITY.bearerOrCookie : SECURITY.none;
+}
+
+/**
+ * Every status an rpc method answers: the envelope (success or error) with 200, the
+ * envelope with 429 and 503 (overload; 503 also in the HTTP shape when storage fails),
+ * and the HTTP-level refusals of a body that never reached the method.
+ */
+function responsesOf(method: RpcMethod): Record<number, TSchema> {
+  const success = Type.Object(
+    { ok: Type.Literal(true), ...method.response.properties },
+    { additionalProperties: false, title: `${method.name} result` },
+  );
+  return {
+    200: Type.Union([success, ref(RpcErrorEnvelope)], {
+      description: 'The rpc envelope: `ok: true` with the result, or `ok: false` with `error`',
+    }),
+    ...httpErrors(400, 413, 415),
+    429: Type.Unsafe({ ...ref(RpcErrorEnvelope), description: describe(429) }),
+    500: Type.Unsafe({ ...ref(HttpError), description: describe(500) }),
+    503: Type.Union([ref(RpcErrorEnvelope), ref(HttpError)], { description: describe(503) }),
+  };
 }

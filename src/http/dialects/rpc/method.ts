@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../../services.js';
 import type { Principal } from './auth.js';
@@ -19,6 +19,13 @@ export interface RpcMethod<S extends TSchema = TSchema> {
   name: string;
   auth: RpcAuth;
   body: S;
+  /** The success fields (the answer is `{ok: true, ...response}`); documented and checked by the contract tests. */
+  response: TObject;
+  /**
+   * The credentials it takes, for the API description: by default none for public
+   * methods and a bearer token or the session cookie for authenticated ones.
+   */
+  security?: 'cookie';
   summary: string;
   handler: (ctx: RpcContext<Static<S>>) => Promise<Record<string, unknown>>;
 }

@@ -5,6 +5,7 @@ import { clientInfo } from '../../client.js';
 import { presentedCredential } from './auth.js';
 import { clearSessionCookie, setSessionCookie } from './cookie.js';
 import { type RpcContext, rpcMethod } from './method.js';
+import { RESPONSES } from './responses.js';
 import { EmptyBody, SignInBody, TokenBody } from './schemas.js';
 import { issueRpcToken, RPC_KIND, type RpcTransport, rpcAudience, userForRefresh } from './tokens.js';
 
@@ -106,6 +107,7 @@ function cookieToken(ctx: RpcContext<unknown>): string {
 export const SESSION_METHODS = [
   rpcMethod({
     name: 'session.issueToken',
+    response: RESPONSES.token,
     auth: 'public',
     body: SignInBody,
     summary: 'Sign in and receive a session token',
@@ -116,6 +118,7 @@ export const SESSION_METHODS = [
   }),
   rpcMethod({
     name: 'session.setCookie',
+    response: RESPONSES.sessionUser,
     auth: 'public',
     body: SignInBody,
     summary: 'Sign in and receive the session cookie',
@@ -127,6 +130,7 @@ export const SESSION_METHODS = [
   }),
   rpcMethod({
     name: 'session.refreshToken',
+    response: RESPONSES.token,
     auth: 'public',
     body: TokenBody,
     summary: 'Exchange a (possibly expired) session token for a new one',
@@ -138,6 +142,8 @@ export const SESSION_METHODS = [
   }),
   rpcMethod({
     name: 'session.refreshCookie',
+    response: RESPONSES.sessionUser,
+    security: 'cookie',
     auth: 'public',
     body: EmptyBody,
     summary: 'Renew the session cookie',
@@ -156,6 +162,7 @@ export const SESSION_METHODS = [
   }),
   rpcMethod({
     name: 'session.destroyToken',
+    response: RESPONSES.nothing,
     auth: 'public',
     body: TokenBody,
     summary: 'Sign out: revoke the session behind a token',
@@ -166,6 +173,8 @@ export const SESSION_METHODS = [
   }),
   rpcMethod({
     name: 'session.destroyCookie',
+    response: RESPONSES.nothing,
+    security: 'cookie',
     auth: 'public',
     body: EmptyBody,
     summary: 'Sign out: revoke the session behind the cookie and clear it',

@@ -4,6 +4,7 @@ import { LatchkeyError } from '../../../shared/errors.js';
 import { fail } from './envelope.js';
 import { principalOf, type RpcContext, rpcMethod } from './method.js';
 import { presentUser, type UserField } from './presenters.js';
+import { RESPONSES } from './responses.js';
 import {
   DeactivateBody,
   IdBody,
@@ -87,6 +88,7 @@ async function requireCurrentFactor(
 export const USER_METHODS = [
   rpcMethod({
     name: 'user.info',
+    response: RESPONSES.user,
     auth: 'required',
     body: UserInfoBody,
     summary: 'A user’s profile (yourself without `id`)',
@@ -104,6 +106,7 @@ export const USER_METHODS = [
   }),
   rpcMethod({
     name: 'user.create',
+    response: RESPONSES.user,
     auth: 'required',
     body: UserCreateBody,
     summary: 'Create a user (needs yeep.user.write)',
@@ -123,6 +126,7 @@ export const USER_METHODS = [
   }),
   rpcMethod({
     name: 'user.update',
+    response: RESPONSES.user,
     auth: 'required',
     body: UserUpdateBody,
     summary: 'Update a user; changing your own password or emails needs your current password',
@@ -168,6 +172,7 @@ export const USER_METHODS = [
   }),
   rpcMethod({
     name: 'user.delete',
+    response: RESPONSES.nothing,
     auth: 'required',
     body: IdBody,
     summary: 'Delete a user (yourself, or with yeep.user.write)',
@@ -180,6 +185,7 @@ export const USER_METHODS = [
   }),
   rpcMethod({
     name: 'user.list',
+    response: RESPONSES.userList,
     auth: 'required',
     body: UserListBody,
     summary: 'List the users you may read',
@@ -219,6 +225,7 @@ export const USER_METHODS = [
   }),
   rpcMethod({
     name: 'user.activate',
+    response: RESPONSES.userStatus,
     auth: 'required',
     body: IdBody,
     summary: 'Activate a user (needs yeep.user.write)',
@@ -230,6 +237,7 @@ export const USER_METHODS = [
   }),
   rpcMethod({
     name: 'user.deactivate',
+    response: RESPONSES.userStatus,
     auth: 'required',
     body: DeactivateBody,
     summary: 'Deactivate a user now or later, ending their sessions (needs yeep.user.write)',

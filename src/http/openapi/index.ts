@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { registerComponents } from './components.js';
+
+/** Security requirement objects, named as in `components.securitySchemes`. */
+export const SECURITY = {
+  none: [] as Array<Record<string, string[]>>,
+  bearerOrCookie: [{ BearerAuth: [] }, { sessionCookie: [] }] as Array<Record<string, string[]>>,
+  cookie: [{ sessionCookie: [] }] as Array<Record<string, string[]>>,
+};
+
+/** The docs page loads only its own scripts and styles (Swagger UI sets inline styles) and talks only to us. */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+interface OpenApiDocument {
+  paths?: Record<
+    string,
+    Record<
+      string,
+      { requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> } }
+    >
+  >;
+}
+
+/** A body with no required field may be left out entirely (the rpc methods read it as `{}`). */
+function optionalBodies<T extends OpenApiDocument>(doc: T): T {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      const body = operation.requestBody;
+      const schema = body?.content?.['application/json']?.schema;
+      if (body && schema && (schema.required ?? []).length === 0) body.required = false;
+    }
+  }
+  return doc;
+}
+
+function packageInfo(): { name: string; version: string } {
+  // src/http/openapi (tsx, tests from source) or dist/src/http/openapi (built).
+  for (const up of ['../../../package.json', '../../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name && pkg.version) return { name: pkg.name, version: pkg.version };
+    } catch {
+      // try the next level up
+    }
+  }
+  return { name: 'latchkey', version: '0.0.0' };
+}
+
+/**
+ * The API description, generated from the route schemas: must be registered before any
+ * route so @fastify/swagger sees them all. Serves `GET /openapi.json` and the docs at `GET /docs`.
+ */
+export async function registerOpenApi(app: FastifyInstance, services: Services): Promise<void> {
+  const { name, version } = packageInfo();
+  registerComponents(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: name,
+        version,
+        description:
+          'Self-hosted authentication server. This document is generated from the route schemas the server validates with.',
+      },
+      tags: [
+        { name: 'operations', description: 'Health, readiness and the public signing keys' },
+        { name: 'rpc', description: 'The yeep-compatible rpc dialect: `POST <prefix>/<ns>.<method>`' },
+      ],
+      components: {
+        securitySchemes: {
+          BearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: services.config.cookie.name,
+            description: 'The rpc session cookie set by session.setCookie',
+          },
+        },
+      },
+    },
+    // Components keep their own names (`#/components/schemas/RpcUser`), not `def-N`.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
+    convertConstToEnum: false,
+    transformObject: (document) =>
+      optionalBodies((document as unknown as { openapiObject: OpenApiDocument }).openapiObject) as never,
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('content-security-policy', DOCS_CSP);
+      return payload;
+    });
+    await scope.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { deepLinking: true },
+      theme: { title: `${name} API` },
+    });
+  });
+}

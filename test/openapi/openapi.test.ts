@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { RPC_METHODS } from '../../src/http/dialects/rpc/index.js';
+import { backends } from '../helpers/backends.js';
+import { Contract, ContractViolation } from '../helpers/contract.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+interface Operation {
+  operationId?: string;
+  tags?: string[];
+  security?: Array<Record<string, string[]>>;
+  requestBody?: { required?: boolean; content: Record<string, { schema: Record<string, unknown> }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+}
+interface Document {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, Record<string, unknown>> };
+}
+
+const [backend] = await backends();
+
+describe('the OpenAPI document and docs page', () => {
+  let server: TestServer;
+  let doc: Document;
+  before(async () => {
+    server = await startTestServer(backend!);
+    const res = await server.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    doc = res.json() as Document;
+  });
+  after(async () => server.close());
+
+  test('is valid OpenAPI 3.1', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(doc) as unknown as Record<string, unknown>);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+    assert.equal(validator.version, '3.1');
+    assert.equal(doc.openapi, '3.1.0');
+  });
+
+  test('names the package and declares the security schemes', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      name: string;
+      version: string;
+    };
+    assert.equal(doc.info.title, pkg.name);
+    assert.equal(doc.info.version, pkg.version);
+    assert.deepEqual(doc.components.securitySchemes['BearerAuth'], {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    const cookie = doc.components.securitySchemes['sessionCookie']!;
+    assert.equal(cookie['type'], 'apiKey');
+    assert.equal(cookie['in'], 'cookie');
+    assert.equal(cookie['name'], server.config.cookie.name);
+  });
+
+  test('every rpc method is a POST with its request body, responses and security', () => {
+    const prefix = server.config.rpc.prefix;
+    for (const method of RPC_METHODS) {
+      const path = `${prefix}/${method.name}`;
+      const op = doc.paths[path]?.['post'];
+      assert.ok(op, `${path} is documented`);
+      assert.deepEqual(Object.keys(doc.paths[path]!), ['post'], `${path}: only POST is listed`);
+      assert.equal(op.operationId, method.name);
+      assert.deepEqual(op.tags, ['rpc']);
+      const body = op.requestBody?.content['application/json']?.schema;
+      assert.ok(body, `${path} has a JSON request body`);
+      assert.deepEqual(
+        Object.keys(body['properties'] as object).sort(),
+        Object.keys(method.body['properties'] as object).sort(),
+        `${path}: request body properties`,
+      );
+      assert.equal(op.requestBody?.required, (method.body['required'] ?? []).length > 0);
+      assert.deepEqual(Object.keys(op.responses).sort(), ['200', '400', '413', '415', '429', '500', '503']);
+      for (const response of Object.values(op.responses)) {
+        assert.ok(response.description);
+        assert.ok(response.content?.['application/json']?.schema);
+      }
+      const ok = (op.responses['200']!.content!['application/json']!.schema as { anyOf: unknown[] }).anyOf;
+      assert.equal(ok.length, 2, `${path}: success or error envelope`);
+      assert.deepEqual(ok[1], { $ref: '#/components/schemas/RpcErrorEnvelope' });
+      const expected =
+        method.security === 'cookie'
+          ? [{ sessionCookie: [] }]
+          : method.auth === 'required'
+            ? [{ BearerAuth: [] }, { sessionCookie: [] }]
+            : [];
+      assert.deepEqual(op.security, expected, `${path}: security`);
+    }
+  });
+
+  test('the operational routes are documented', () => {
+    assert.deepEqual(Object.keys(doc.paths['/healthz']!['get']!.responses), ['200']);
+    assert.deepEqual(Object.keys(doc.paths['/readyz']!['get']!.responses).sort(), ['200', '503']);
+    assert.deepEqual(Object.keys(doc.paths['/.well-known/jwks.json']!['get']!.responses), ['200']);
+    assert.ok(doc.paths[`${server.config.rpc.prefix}/ping`]?.['get']);
+    for (const name of ['HttpError', 'RpcError', 'RpcErrorEnvelope', 'RpcUser', 'RpcSessionUser']) {
+      assert.ok(doc.components.schemas[name], `component ${name}`);
+    }
+  });
+
+  test('GET /docs answers the docs page with its assets served locally and a CSP', async () => {
+    const res = await server.inject({ method: 'GET', url: '/docs' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/html/);
+    assert.match(res.body, /<div id="swagger-ui">/);
+    const csp = String(res.headers['content-security-policy']);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    const sources = [...res.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(sources.length >= 4);
+    for (const src of sources) {
+      assert.doesNotMatch(src, /^(https?:)?\/\//, `${src} is local`);
+      const asset = await server.inject({ method: 'GET', url: src });
+      assert.equal(asset.statusCode, 200, src);
+    }
+    const init = await server.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    assert.equal(init.statusCode, 200);
+    const json = await server.inject({ method: 'GET', url: '/docs/json' });
+    assert.deepEqual(json.json(), doc, 'the docs page shows the same document');
+  });
+
+  test('the contract layer rejects an answer the document does not describe', async () => {
+    const healthz = await server.app.inject({ method: 'GET', url: '/healthz' });
+    const contract = new Contract(structuredClone(doc) as never);
+    contract.check({ method: 'GET', url: '/healthz' }, healthz);
+
+    const changed = structuredClone(doc);
+    const schema = changed.paths['/healthz']!['get']!.responses['200']!.content!['application/json']!
+      .schema as { properties: { status: unknown } };
+    schema.properties.status = { const: 'fine' };
+    assert.throws(
+      () => new Contract(changed as never).check({ method: 'GET', url: '/healthz' }, healthz),
+      ContractViolation,
+    );
+
+    const undocumented = structuredClone(doc);
+    delete undocumented.paths['/healthz']!['get']!.responses['200'];
+    assert.throws(
+      () => new Contract(undocumented as never).check({ method: 'GET', url: '/healthz' }, healthz),
+      /status not documented/,
+    );
+    // An unknown path may only be a 404 in the HTTP error shape; a known path with another verb only a 405.
+    const missing = await server.inject({ method: 'GET', url: '/nope' });
+    assert.equal(missing.statusCode, 404);
+    assert.throws(() => contract.check({ method: 'GET', url: '/nope' }, healthz), /only 404/);
+    const verb = await server.inject({ method: 'GET', url: `${server.config.rpc.prefix}/user.info` });
+    assert.equal(verb.statusCode, 405);
+  });
+});
