@@ -10,6 +10,7 @@ import type { App } from './identity/types.js';
 import { CachedUserRepository } from './identity/user-cache.js';
 import { UserService } from './identity/users.js';
 import { LogTransport, MailService, type MailTransport, SmtpTransport } from './mail/index.js';
+import { MfaService } from './mfa/index.js';
 import { BroadcastRevocationList } from './session/broadcast-revocations.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
@@ -47,6 +48,7 @@ export interface Services {
   sessions: SessionService;
   users: UserService;
   signIn: SignInService;
+  mfa: MfaService;
   authz: Authorization;
   apps: AppService;
   /** The app the rpc dialect serves. */
@@ -151,7 +153,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
           log.error({ err }, 'redis: attempt counters unavailable; limits hold per node until it returns'),
       );
     } else limiter = new MemoryAttemptLimiter();
-    const signIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'signin'));
+    const mfa = new MfaService(
+      repos.mfa,
+      new Sealer(config.secret, 'mfa-secrets'),
+      new Throttle(limiter, 'mfa'),
+      clock,
+      config.issuer,
+    );
+    const signIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'signin'), mfa);
     const authz = new Authorization(repos.permissions);
     const apps = new AppService(repos.apps, repos.permissions, clock);
     const defaultApp = await apps.ensure(config.defaultApp);
@@ -181,6 +190,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       sessions,
       users,
       signIn,
+      mfa,
       authz,
       apps,
       defaultApp,

@@ -12,6 +12,8 @@ interface MethodCase {
   required: string[];
   /** A field given the wrong JSON type, and the Joi type the error is reported as. */
   mistyped?: { body: Record<string, unknown>; path: Array<string | number>; type: string };
+  /** Values for required fields that differ from the shared ones below. */
+  values?: Record<string, unknown>;
 }
 
 const ID = 'a'.repeat(24);
@@ -93,6 +95,39 @@ const CASES: MethodCase[] = [
       type: 'number.base',
     },
   },
+  {
+    name: 'totp.enroll',
+    auth: true,
+    required: ['userId'],
+    mistyped: { body: { userId: 7 }, path: ['userId'], type: 'string.base' },
+  },
+  {
+    name: 'totp.activate',
+    auth: true,
+    required: ['userId', 'secret', 'token'],
+    values: { token: '123456' },
+    mistyped: {
+      body: { userId: ID, secret: 'A'.repeat(32), token: 123456 },
+      path: ['token'],
+      type: 'string.base',
+    },
+  },
+  {
+    name: 'totp.eject',
+    auth: true,
+    required: ['userId'],
+    mistyped: { body: { userId: [] }, path: ['userId'], type: 'string.base' },
+  },
+  {
+    name: 'totp.generateRecoveryCodes',
+    auth: true,
+    required: ['userId'],
+    mistyped: {
+      body: { userId: ID, secondaryAuthFactor: 'x' },
+      path: ['secondaryAuthFactor'],
+      type: 'object.base',
+    },
+  },
 ];
 
 /** A body with every required field set to something of the right type. */
@@ -102,7 +137,10 @@ function completeBody(c: MethodCase): Record<string, unknown> {
     password: 'password-123',
     token: 'x'.repeat(20),
     id: ID,
+    userId: ID,
+    secret: 'A'.repeat(32),
     emails: [{ address: 'someone@example.com', isPrimary: true }],
+    ...c.values,
   };
   return Object.fromEntries(c.required.map((k) => [k, values[k]]));
 }

@@ -20,6 +20,10 @@ const METHODS = [
   'user.list',
   'user.activate',
   'user.deactivate',
+  'totp.enroll',
+  'totp.activate',
+  'totp.eject',
+  'totp.generateRecoveryCodes',
 ];
 
 for (const backend of await backends()) {

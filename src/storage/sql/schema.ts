@@ -146,6 +146,30 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
+export interface MfaTotpTable {
+  user_id: string;
+  app_id: string;
+  secret_sealed: string;
+  created_at: number;
+  last_step: number | null;
+}
+
+export interface MfaTotpPendingTable {
+  user_id: string;
+  app_id: string;
+  secret_sealed: string;
+  expires_at: number;
+}
+
+export interface MfaRecoveryCodesTable {
+  id: string;
+  app_id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   apps: AppsTable;
   users: UsersTable;
@@ -159,4 +183,7 @@ export interface Database {
   permission_grants: PermissionGrantsTable;
   role_grants: RoleGrantsTable;
   mail_outbox: MailOutboxTable;
+  mfa_totp: MfaTotpTable;
+  mfa_totp_pending: MfaTotpPendingTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
 }

@@ -9,10 +9,11 @@ import { authenticate, type Principal } from './auth.js';
 import { sendRpcError, sendRpcValidationError } from './envelope.js';
 import type { RpcMethod } from './method.js';
 import { SESSION_METHODS } from './session-methods.js';
+import { TOTP_METHODS } from './totp-methods.js';
 import { USER_METHODS } from './user-methods.js';
 import { validationDetails } from './validation.js';
 
-export const RPC_METHODS: readonly RpcMethod[] = [...SESSION_METHODS, ...USER_METHODS];
+export const RPC_METHODS: readonly RpcMethod[] = [...SESSION_METHODS, ...USER_METHODS, ...TOTP_METHODS];
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -19,4 +19,16 @@ export const RESPONSES = {
     ),
   }),
   userStatus: Type.Object({ user: ref(RpcUserStatus) }),
+  totpEnrollment: Type.Object({
+    totp: Type.Object({
+      secret: Type.String({ description: 'Base32, 160 bits; shown this once' }),
+      qrcode: Type.String({ description: 'PNG data URL of the otpauth:// URI' }),
+      isPendingActivation: Type.Literal(true),
+    }),
+  }),
+  recoveryCodes: Type.Object({
+    recoveryCodes: Type.Array(Type.String(), {
+      description: 'Ten single-use codes, shown this once; they replace earlier ones',
+    }),
+  }),
 };

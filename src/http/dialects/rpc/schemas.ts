@@ -28,7 +28,10 @@ export const SignInProjection = Type.Object(
 );
 
 export const SignInFactor = Type.Object(
-  { type: StringEnum(['TOTP']), token: Type.String({ minLength: 6, maxLength: 50 }) },
+  {
+    type: StringEnum(['TOTP', 'RECOVERY_CODE']),
+    token: Type.String({ minLength: 6, maxLength: 50, description: 'The 6-digit code, or a recovery code' }),
+  },
   strict,
 );
 export const ChangeFactor = Type.Object(
@@ -127,3 +130,17 @@ export const UserListBody = Type.Object(
 );
 
 export type Schema = TSchema;
+
+export const TotpEnrollBody = Type.Object({ userId: Id }, strict);
+export const TotpActivateBody = Type.Object(
+  {
+    userId: Id,
+    secret: Type.String({ minLength: 32, maxLength: 32 }),
+    token: Type.String({ minLength: 6, maxLength: 6, pattern: '[0-9]' }),
+  },
+  strict,
+);
+export const TotpEjectBody = Type.Object(
+  { userId: Id, secondaryAuthFactor: Type.Optional(ChangeFactor) },
+  strict,
+);

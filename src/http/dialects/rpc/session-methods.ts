@@ -13,18 +13,21 @@ type SignIn = RpcContext<{
   user: string;
   password: string;
   projection?: { profile?: boolean; permissions?: boolean };
+  secondaryAuthFactor?: { type: string; token: string };
 }>;
 
-/** The shared sign-in of issueToken and setCookie: password step, then a new session. */
+/** The shared sign-in of issueToken and setCookie: the core's one flow (password, then MFA), then a new session. */
 async function signIn(ctx: SignIn, transport: RpcTransport) {
   const { services, body } = ctx;
   const app = services.defaultApp;
-  const user = await services.signIn.verifyPassword(
-    app.id,
-    body.user,
-    body.password,
-    clientInfo(ctx.request),
-  );
+  // The reference's retry: without a factor an MFA user gets 10034 and sends the request again with one.
+  const user = await services.signIn.signIn({
+    appId: app.id,
+    login: body.user,
+    password: body.password,
+    client: clientInfo(ctx.request),
+    secondFactor: body.secondaryAuthFactor,
+  });
   const projection = {
     profile: body.projection?.profile === true,
     permissions: body.projection?.permissions === true,

@@ -1,6 +1,4 @@
 import type { Email, User } from '../../../identity/types.js';
-import type { Services } from '../../../services.js';
-import { LatchkeyError } from '../../../shared/errors.js';
 import { fail } from './envelope.js';
 import { principalOf, type RpcContext, rpcMethod } from './method.js';
 import { presentUser, type UserField } from './presenters.js';
@@ -58,31 +56,6 @@ function decodeCursor(cursor: string): string {
     // fall through
   }
   return fail('invalid_input', 'Invalid cursor');
-}
-
-/** Verifies the caller's own current password (or, later, another factor) before a sensitive self-change. */
-async function requireCurrentFactor(
-  services: Services,
-  user: User,
-  factor: { type: 'PASSWORD' | 'TOTP'; token: string } | undefined,
-): Promise<void> {
-  const applicable = user.passwordHash ? ['PASSWORD'] : [];
-  if (!factor) {
-    throw new LatchkeyError(
-      'auth_factor_required',
-      `User "${user.id}" has enabled MFA; please specify secondary authentication factor`,
-      { applicableAuthFactorTypes: applicable },
-    );
-  }
-  if (!applicable.includes(factor.type)) {
-    throw new LatchkeyError(
-      'auth_factor_not_found',
-      `User "${user.id}" has no ${factor.type} authentication factor`,
-    );
-  }
-  if (!(await services.users.verifyPassword(user, factor.token))) {
-    throw new LatchkeyError('auth_factor_invalid', 'The supplied authentication factor cannot be verified');
-  }
 }
 
 export const USER_METHODS = [
@@ -153,7 +126,7 @@ export const USER_METHODS = [
       // A stolen session must not be enough to take the account over: your own
       // password and emails change only with your current password.
       if (isSelf && (changes.password !== undefined || changes.emails !== undefined)) {
-        await requireCurrentFactor(ctx.services, target, secondaryAuthFactor);
+        await ctx.services.signIn.confirm(target, secondaryAuthFactor);
       }
       const updated = await ctx.services.users.update(
         appOf(ctx),

@@ -2,6 +2,7 @@ import type { Store } from '../database.js';
 import { SqlAppRepository } from './apps.js';
 import { SqlKeyRepository } from './keys.js';
 import { SqlOutboxRepository } from './mail.js';
+import { SqlMfaRepository } from './mfa.js';
 import { SqlPermissionRepository } from './permissions.js';
 import { SqlSessionRepository } from './sessions.js';
 import { SqlUserRepository } from './users.js';
@@ -13,6 +14,7 @@ export interface Repositories {
   keys: SqlKeyRepository;
   sessions: SqlSessionRepository;
   outbox: SqlOutboxRepository;
+  mfa: SqlMfaRepository;
 }
 
 export function sqlRepositories(store: Store): Repositories {
@@ -23,5 +25,6 @@ export function sqlRepositories(store: Store): Repositories {
     keys: new SqlKeyRepository(store.db),
     sessions: new SqlSessionRepository(store.db),
     outbox: new SqlOutboxRepository(store.db),
+    mfa: new SqlMfaRepository(store.db),
   };
 }
