@@ -7,9 +7,12 @@ const exact = { additionalProperties: false } as const;
 
 const Readiness = Type.Object(
   {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+    status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')], {
+      description:
+        '`degraded`: Redis is unreachable; the node still serves, with per-node counters and revocations from the database',
+    }),
     checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), {
-      description: 'One entry per dependency (`storage`, …)',
+      description: 'One entry per dependency (`storage`, and `redis` when configured)',
     }),
   },
   exact,
@@ -43,7 +46,7 @@ const schemas = {
     response: { 200: Type.Object({ status: Type.Literal('ok') }, exact) },
   },
   readyz: {
-    summary: 'Readiness: storage is reachable',
+    summary: 'Readiness: storage is reachable (Redis is reported, but only degrades)',
     tags: ['operations'],
     security: SECURITY.none,
     response: {
@@ -72,8 +75,13 @@ export function registerOperations(app: FastifyInstance, services: Services): vo
       request.log.warn({ err }, 'readiness: storage unreachable');
       checks['storage'] = 'unavailable';
     }
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+    // Redis down degrades a node but must not take it out of the load balancer: every node
+    // shares the same Redis, so failing readiness would take the whole service down with it.
+    if (services.config.redisUrl) checks['redis'] = services.bus.healthy() ? 'ok' : 'unavailable';
+    if (checks['storage'] !== 'ok') return reply.status(503).send({ status: 'unavailable', checks });
+    return reply
+      .status(200)
+      .send({ status: checks['redis'] === 'unavailable' ? 'degraded' : 'ready', checks });
   });
 
   app.get('/.well-known/jwks.json', { schema: schemas.jwks }, async (_request, reply) => {

@@ -13,6 +13,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import type { AttemptLimiter } from '../../src/throttle/index.js';
 import type { Backend } from './backends.js';
 import { contractInject } from './contract.js';
+import { redisForTest } from './redis.js';
 
 /** Cheap argon2 for tests: the production parameters are tested on their own. */
 export const TEST_ARGON2 = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
@@ -48,6 +49,8 @@ export async function startTestServer(
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-data-'));
   const fresh = options.databaseUrl ? null : await backend.create();
   const databaseUrl = options.databaseUrl ?? fresh!.url;
+  // The PostgreSQL runs are the scale-out configuration: PostgreSQL + Redis, as in production.
+  const redis = backend.name === 'postgres' ? await redisForTest() : null;
   const config = loadConfig({
     env: {},
     configFile: undefined,
@@ -57,6 +60,7 @@ export async function startTestServer(
       databaseUrl,
       'cookie.secure': false,
       logLevel: 'info',
+      ...(redis ? { redisUrl: redis.url, redisPrefix: redis.prefix } : {}),
       ...options.overrides,
     },
   });
@@ -85,6 +89,7 @@ export async function startTestServer(
     close: async () => {
       await app.close();
       await services.close();
+      await redis?.cleanup();
       await fresh?.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
