@@ -59,8 +59,13 @@ function openPostgres(url: string, poolSize: number): Store {
     connectionTimeoutMillis: 3000,
     statement_timeout: 10000,
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A client losing its connection emits 'error' besides failing its query; unheard, that
+  // event would crash the process. Idle clients report to the pool, checked-out ones to
+  // their own listener; the failed query still rejects, and the pool replaces the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',

@@ -1,7 +1,8 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
-import { isLatchkeyError } from '../../../shared/errors.js';
+import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
+import { isStoreUnavailable } from '../../../storage/sql/database.js';
 import { describe, HttpError, httpErrors, RpcErrorEnvelope, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { handleError } from '../../server.js';
@@ -32,6 +33,17 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => {
     if (isLatchkeyError(err)) return sendRpcError(reply, err);
+    if (isStoreUnavailable(err)) {
+      // A real 503 with Retry-After, in the envelope: never a 500, never a hang, never a
+      // credential error that would make a client drop a valid session.
+      request.log.error({ err }, 'storage unavailable');
+      return sendRpcError(
+        reply,
+        new LatchkeyError('storage_unavailable', 'Storage is unavailable; try again shortly', {
+          retryAfterSeconds: 5,
+        }),
+      );
+    }
     return handleError(err as Error, request, reply);
   });
 
