@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/http/server.js';
 import { ADMIN_ROLE } from '../../src/identity/system-permissions.js';
 import type { User } from '../../src/identity/types.js';
+import type { MailMessage, MailTransport } from '../../src/mail/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { AttemptLimiter } from '../../src/throttle/index.js';
@@ -24,6 +25,8 @@ export interface TestServer {
   services: Services;
   clock: ManualClock;
   config: Config;
+  /** Every mail the server sent (through the in-memory transport). */
+  mailbox: MailMessage[];
   /** Every log line the server wrote, for tests that grep them. */
   logs: string[];
   /** `app.inject`, with every answer checked against the served OpenAPI document (see contract.ts). */
@@ -65,9 +68,12 @@ export async function startTestServer(
     },
   });
   const clock = options.clock ?? new ManualClock(Date.now());
+  const mailbox = new MemoryTransport();
   const services = await createServices(config, {
     clock,
     argon2: options.argon2 ?? TEST_ARGON2,
+    // Mail stays in memory (server.mailbox) unless a test configures real SMTP.
+    ...(config.mail.transport === 'log' ? { mailTransport: mailbox } : {}),
     ...(options.limiter ? { limiter: options.limiter } : {}),
   });
   const logs: string[] = [];
@@ -85,6 +91,7 @@ export async function startTestServer(
     clock,
     config,
     logs,
+    mailbox: mailbox.sent,
     inject: contractInject(app),
     close: async () => {
       await app.close();
@@ -143,3 +150,13 @@ export const UNLIMITED: AttemptLimiter = {
   reset: async () => {},
   refund: async () => {},
 };
+
+/** A mail transport that keeps what it is given. */
+export class MemoryTransport implements MailTransport {
+  readonly name = 'memory';
+  readonly sent: MailMessage[] = [];
+  async send(message: MailMessage): Promise<void> {
+    this.sent.push(message);
+  }
+  async close(): Promise<void> {}
+}
