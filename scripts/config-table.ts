@@ -31,12 +31,15 @@ function typeOf(type: SettingType): string {
       return `one of ${type.values.map(code).join(', ')}`;
     case 'list':
       return `comma-separated list of ${type.values.map(code).join(', ')}`;
+    case 'strings':
+      return 'list of strings (comma-separated in the environment)';
   }
 }
 
 function defaultOf(setting: Setting): string {
   const value = setting.default;
   if (value === null) return '*(unset)*';
+  if (Array.isArray(value) && value.length === 0) return '*(none)*';
   if (Array.isArray(value)) return code(value.join(','));
   return code(value);
 }

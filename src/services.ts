@@ -1,16 +1,25 @@
 import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
+import { type AppsCore, createAppsCore } from './apps/index.js';
+import { AuditLog } from './audit/index.js';
 import type { Config } from './config/config.js';
+import { activationLink, feathersSettings } from './config/feathers.js';
 import { AppService } from './identity/apps.js';
 import { Authorization } from './identity/authorization.js';
+import { IntegrationService } from './identity/integrations.js';
+import { createIdentityManagement, type IdentityManagement } from './identity/management.js';
+import { linkingOrgs, OrgService } from './identity/orgs.js';
 import { type Argon2Params, OWASP_ARGON2, PasswordHasher } from './identity/passwords.js';
 import type { UserRepository } from './identity/ports.js';
+import { RegistrationService } from './identity/registration.js';
 import { SignInService } from './identity/sign-in.js';
 import type { App } from './identity/types.js';
 import { CachedUserRepository } from './identity/user-cache.js';
 import { UserService } from './identity/users.js';
 import { LogTransport, MailService, type MailTransport, SmtpTransport } from './mail/index.js';
 import { MfaService } from './mfa/index.js';
+import { Metrics } from './ops/metrics.js';
+import { countingLimiter, observe } from './ops/observers.js';
 import { BroadcastRevocationList } from './session/broadcast-revocations.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
@@ -18,6 +27,7 @@ import { SessionService } from './session/service.js';
 import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { Sealer } from './shared/seal.js';
+import { createSpaCore, type SpaCore } from './spa/index.js';
 import { RedisBus } from './storage/redis/bus.js';
 import { connectRedis } from './storage/redis/connection.js';
 import { RedisAttemptLimiter } from './storage/redis/limiter.js';
@@ -49,8 +59,22 @@ export interface Services {
   users: UserService;
   signIn: SignInService;
   mfa: MfaService;
+  audit: AuditLog;
+  metrics: Metrics;
   authz: Authorization;
   apps: AppService;
+  /** The apps dialect's core: tenants, app logins, profile workspaces and their provisioning jobs. */
+  appsCore: AppsCore;
+  /** Orgs by email domain (the feathers dialect's `belongsTo`). */
+  orgs: OrgService;
+  /** Per-user integrations (the feathers dialect's `integrations`), managed through the admin API. */
+  integrations: IntegrationService;
+  /** Self-registration and activation links (the feathers dialect's /signup and /activate). */
+  registration: RegistrationService;
+  /** The spa dialect's core: survey aliases, login links and the hosted MFA challenge. */
+  spa: SpaCore;
+  /** Identity management (the rpc dialect's org.*, permission.*, role.*, invitations, reset, verification). */
+  identity: IdentityManagement;
   /** The app the rpc dialect serves. */
   defaultApp: App;
   close(): Promise<void>;
@@ -73,11 +97,22 @@ export interface ServiceOptions {
   sendMail?: boolean;
   /** Poll the store for other processes' revocations (on by default). */
   syncRevocations?: boolean;
+  /** Run the background jobs (profile provisioning; on by default); one-shot commands leave them to the server. */
+  runJobs?: boolean;
 }
 
 /** The longest any token Latchkey signs can live: how long revocations and retired keys must be remembered. */
 export function maxTokenLifetimeMs(config: Config): number {
-  return (config.bearerTtlSeconds + config.clockSkewSeconds) * 1000;
+  return (
+    (Math.max(
+      config.bearerTtlSeconds,
+      config.feathers.tokenTtlSeconds,
+      config.apps.tokenTtlSeconds,
+      config.spa.accessTokenTtlSeconds,
+    ) +
+      config.clockSkewSeconds) *
+    1000
+  );
 }
 
 /**
@@ -101,7 +136,15 @@ export async function createServices(config: Config, options: ServiceOptions = {
           log.error({ err }, 'redis: connection error'),
         )
       : new LocalBus();
-    const userRepo = new CachedUserRepository(repos.users);
+    const orgs = new OrgService(repos.orgs, clock);
+    // With the feathers dialect, every new (or re-addressed) user joins their email domain's org.
+    const userRepo = new CachedUserRepository(
+      config.dialects.includes('feathers')
+        ? linkingOrgs(repos.users, orgs, (err, userId) =>
+            log.error({ err, userId }, 'orgs: could not link a user to their domain org'),
+          )
+        : repos.users,
+    );
     // Another node changed a user: forget our copy.
     userRepo.onChange = (appId, id) => void bus.publish('users', `${appId}:${id}`).catch(() => {});
     bus.subscribe('users', (message) => {
@@ -153,6 +196,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
           log.error({ err }, 'redis: attempt counters unavailable; limits hold per node until it returns'),
       );
     } else limiter = new MemoryAttemptLimiter();
+    const metrics = new Metrics(() => hasher.stats());
+    limiter = countingLimiter(limiter, metrics);
     const mfa = new MfaService(
       repos.mfa,
       new Sealer(config.secret, 'mfa-secrets'),
@@ -161,7 +206,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
       config.issuer,
     );
     const signIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'signin'), mfa);
-    const authz = new Authorization(repos.permissions);
+    const audit = new AuditLog(repos.audit, clock, config.audit.retentionDays * 86_400_000);
+    audit.onError = (err) => log.error({ err }, 'audit: an event could not be recorded');
+    if (options.syncRevocations ?? true) audit.start();
+    observe({ signIn, mfa, sessions, users, hasher, audit, metrics });
+    const authz = new Authorization(repos.permissions, clock);
     const apps = new AppService(repos.apps, repos.permissions, clock);
     const defaultApp = await apps.ensure(config.defaultApp);
     const mail = new MailService(
@@ -173,7 +222,76 @@ export async function createServices(config: Config, options: ServiceOptions = {
       { from: config.mail.from, pollMs: 1000 },
     );
     if (options.sendMail ?? true) mail.start();
+    // The apps dialect's sign-ins count in their own throttle scope, and are observed like every other.
+    const appsSignIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'apps-signin'), mfa);
+    appsSignIn.onAttempt = (...attempt) => signIn.onAttempt(...attempt);
+    const appsCore = createAppsCore({
+      users: userRepo,
+      userService: users,
+      signIn: appsSignIn,
+      throttle: new Throttle(limiter, 'apps'),
+      hasher,
+      apps,
+      defaultApp,
+      profiles: repos.appProfiles,
+      emailCodes: repos.appEmailCodes,
+      tenants: repos.appTenants,
+      sessions,
+      tokens,
+      mail,
+      clock,
+      masterSecret: config.secret,
+      tokenTtlSeconds: config.apps.tokenTtlSeconds,
+    });
+    appsCore.worker.onError = (err, context) => log.error({ err }, `apps: ${context}`);
+    const feathers = feathersSettings(config);
+    const registration = new RegistrationService(
+      hasher,
+      userRepo,
+      repos.activationTokens,
+      mail,
+      new Throttle(limiter, 'signup'),
+      clock,
+      {
+        activationTtlMs: feathers.activationTtlSeconds * 1000,
+        usernamesEnabled: config.usernamesEnabled,
+        activationLink: (token, redirect) => activationLink(config, feathers, token, redirect),
+      },
+    );
+    registration.onError = (err) =>
+      log.error({ err }, 'sign-up: an accepted sign-up could not be carried out');
+    const integrations = new IntegrationService(repos.integrations, userRepo, clock);
+    // spa sign-ins serve the default app like rpc's, so they share its counters (scope 'signin').
+    const spa = createSpaCore({
+      repos: { aliases: repos.aliases, loginLinks: repos.loginLinks, consumedTokens: repos.consumedTokens },
+      users: userRepo,
+      signIn,
+      mfa,
+      tokens,
+      limiter,
+      clock,
+      clockSkewSeconds: config.clockSkewSeconds,
+    });
+    // Login-link sign-ins are sign-ins: the same audit events and metrics (never the token).
+    spa.loginLinks.onAttempt = (...attempt) => signIn.onAttempt(...attempt);
+    const identity = createIdentityManagement({
+      repos,
+      users: userRepo,
+      userService: users,
+      authz,
+      mail,
+      limiter,
+      clock,
+      onError: (err, context) => log.error({ err }, `identity: ${context}`),
+      settings: {
+        publicUrl: config.publicUrl,
+        appName: config.issuer,
+        usernamesEnabled: config.usernamesEnabled,
+        orgCreationOpen: config.rpc.orgCreationOpen,
+      },
+    });
     await hasher.warm();
+    if (options.runJobs ?? true) appsCore.worker.start();
     return {
       config,
       clock,
@@ -191,14 +309,26 @@ export async function createServices(config: Config, options: ServiceOptions = {
       users,
       signIn,
       mfa,
+      audit,
+      metrics,
       authz,
       apps,
+      appsCore,
+      orgs,
+      integrations,
+      registration,
+      spa,
+      identity,
       defaultApp,
       close: async () => {
+        await registration.idle();
+        await identity.account.settled();
         await revocationSync.stop();
         keyWatch.stop();
+        audit.stop();
         redisForCounters?.disconnect();
         await bus.close();
+        await appsCore.worker.stop();
         await mail.stop();
         if (!options.store) await store.close();
       },

@@ -8,7 +8,7 @@ export async function withServices<T>(
   config: Config = loadConfig(),
 ): Promise<T> {
   // A one-shot command sends no queued mail and watches nothing: it does its job and exits.
-  const services = await createServices(config, { sendMail: false, syncRevocations: false });
+  const services = await createServices(config, { sendMail: false, syncRevocations: false, runJobs: false });
   try {
     return await run(services);
   } finally {

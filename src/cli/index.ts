@@ -2,8 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { isLatchkeyError } from '../shared/errors.js';
+import { registerAppCommands } from './apps.js';
+import { registerAuditCommands } from './audit.js';
 import { registerKeyCommands } from './keys.js';
 import { registerServeCommands } from './serve.js';
+import { registerSpaCommands } from './spa.js';
 import { registerUserCommands } from './users.js';
 
 const program = new Command()
@@ -15,6 +18,9 @@ const program = new Command()
 registerServeCommands(program);
 registerUserCommands(program);
 registerKeyCommands(program);
+registerSpaCommands(program);
+registerAppCommands(program);
+registerAuditCommands(program);
 
 /** Errors print one clear line and exit non-zero; stack traces are for bugs only (LATCHKEY_DEBUG=1). */
 function explain(err: unknown): string {

@@ -3,6 +3,7 @@ import { ADMIN_ROLE } from '../identity/system-permissions.js';
 import { primaryEmail } from '../identity/types.js';
 import type { Services } from '../services.js';
 import { LatchkeyError } from '../shared/errors.js';
+import { createAppLogin } from './apps.js';
 import { isoOrDash, printTable, withServices } from './context.js';
 
 async function findUser(services: Services, key: string) {
@@ -25,6 +26,7 @@ export function registerUserCommands(program: Command): void {
     .option('--username <username>', 'username (required when usernames are enabled)')
     .option('--full-name <name>', 'full name')
     .option('--superuser', 'grant the global admin role', false)
+    .option('--app <owner/app>', 'create a login of this apps-dialect app instead (--username is the login)')
     .action(
       async (opts: {
         email: string;
@@ -32,8 +34,10 @@ export function registerUserCommands(program: Command): void {
         username?: string;
         fullName?: string;
         superuser: boolean;
+        app?: string;
       }) => {
         await withServices(async (services) => {
+          if (opts.app) return createAppLogin(services, { ...opts, app: opts.app });
           const created = await services.users.create(services.defaultApp.id, {
             username: opts.username ?? null,
             password: opts.password,

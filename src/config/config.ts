@@ -29,11 +29,34 @@ export interface Config {
   usernamesEnabled: boolean;
   cookie: CookieConfig;
   dialects: DialectName[];
-  rpc: { prefix: string };
+  rpc: {
+    prefix: string;
+    /** Any signed-in user may create orgs (becoming their admin); otherwise org.create needs global yeep.org.write. */
+    orgCreationOpen: boolean;
+  };
+  spa: {
+    /** null: mounted at the root. Checked by config/spa.ts. */
+    prefix: string | null;
+    cookie: { name: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none' };
+    accessTokenTtlSeconds: number;
+    sessionTtlSeconds: number;
+    allowedOrigins: string[];
+  };
+  apps: { tokenTtlSeconds: number };
+  feathers: {
+    /** null: mounted at the root. */
+    prefix: string | null;
+    tokenTtlSeconds: number;
+    signupEnabled: boolean;
+    activationTtlSeconds: number;
+    /** Comma-separated origins; parsed and checked by config/feathers.ts. */
+    redirectOrigins: string | null;
+  };
   trustProxy: string | null;
   bodyLimitBytes: number;
   hash: { concurrency: number; maxQueue: number };
   mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };
+  audit: { retentionDays: number };
   logLevel: string;
   production: boolean;
 }

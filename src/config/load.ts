@@ -95,6 +95,18 @@ function coerce(setting: Setting, raw: unknown, source: string): unknown {
         if (!t.values.includes(item)) fail(`unknown value '${item}' (known: ${t.values.join(', ')})`);
       return [...new Set(items as string[])];
     }
+    case 'strings': {
+      const items =
+        typeof raw === 'string'
+          ? raw
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : raw;
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string'))
+        fail('must be a list of strings (comma-separated in the environment)');
+      return [...new Set((items as string[]).map((i) => i.trim()).filter(Boolean))];
+    }
   }
 }
 

@@ -10,7 +10,9 @@ export type SettingType =
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'boolean' }
   | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'list'; values: readonly string[] };
+  | { kind: 'list'; values: readonly string[] }
+  /** Free-form strings: a JSON array in the config file, comma-separated in the environment. */
+  | { kind: 'strings' };
 
 export interface Setting {
   path: string;
@@ -21,7 +23,7 @@ export interface Setting {
   description: string;
 }
 
-export const DIALECT_NAMES = ['rpc'] as const;
+export const DIALECT_NAMES = ['rpc', 'feathers', 'apps', 'spa'] as const;
 export type DialectName = (typeof DIALECT_NAMES)[number];
 
 export const SETTINGS: readonly Setting[] = [
@@ -188,8 +190,16 @@ export const SETTINGS: readonly Setting[] = [
     path: 'dialects',
     env: 'LATCHKEY_DIALECTS',
     type: { kind: 'list', values: DIALECT_NAMES },
-    default: ['rpc'],
+    default: ['rpc', 'feathers', 'apps', 'spa'],
     description: 'Comma-separated dialects to mount.',
+  },
+  {
+    path: 'apps.tokenTtlSeconds',
+    env: 'LATCHKEY_APPS_TOKEN_TTL_SECONDS',
+    type: { kind: 'integer', min: 60, max: 604800 },
+    default: 3600,
+    description:
+      "Lifetime of the apps dialect's principal tokens (the reference's 1 h; at most its 168 h); never past the session's absolute end.",
   },
   {
     path: 'rpc.prefix',
@@ -197,6 +207,107 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'string', minLength: 1 },
     default: '/api',
     description: 'Path prefix of the rpc dialect (`<prefix>/<ns>.<method>`).',
+  },
+  {
+    path: 'rpc.orgCreationOpen',
+    env: 'LATCHKEY_RPC_ORG_CREATION_OPEN',
+    type: { kind: 'boolean' },
+    default: false,
+    description:
+      'Let any signed-in user create orgs with `org.create` (becoming their admin); off, it needs the global `yeep.org.write` permission.',
+  },
+  {
+    path: 'feathers.prefix',
+    env: 'LATCHKEY_FEATHERS_PREFIX',
+    type: { kind: 'string', minLength: 2 },
+    default: null,
+    description:
+      'Path prefix of the feathers dialect (`<prefix>/auth/login`, …); unset mounts it at the root (`/auth/login`, `/authentication`, `/signup`, `/activate`).',
+  },
+  {
+    path: 'feathers.tokenTtlSeconds',
+    env: 'LATCHKEY_FEATHERS_TOKEN_TTL_SECONDS',
+    type: { kind: 'integer', min: 60, max: 2592000 },
+    default: 86400,
+    description:
+      "Lifetime of the feathers dialect's access tokens (Feathers' `1d` by default); never past the session's absolute end.",
+  },
+  {
+    path: 'feathers.signupEnabled',
+    env: 'LATCHKEY_FEATHERS_SIGNUP_ENABLED',
+    type: { kind: 'boolean' },
+    default: true,
+    description:
+      'Whether the feathers dialect serves `POST /signup` (self-registration with an activation mail).',
+  },
+  {
+    path: 'feathers.activationTtlSeconds',
+    env: 'LATCHKEY_FEATHERS_ACTIVATION_TTL_SECONDS',
+    type: { kind: 'integer', min: 300, max: 2592000 },
+    default: 172800,
+    description: 'How long an activation link sent by `POST /signup` works (once).',
+  },
+  {
+    path: 'feathers.redirectOrigins',
+    env: 'LATCHKEY_FEATHERS_REDIRECT_ORIGINS',
+    type: { kind: 'string', minLength: 1 },
+    default: null,
+    description:
+      'Comma-separated origins (`https://app.example.com`) that `GET /activate?redirect=` may send the browser to; unset allows no redirect.',
+  },
+  {
+    path: 'spa.prefix',
+    env: 'LATCHKEY_SPA_PREFIX',
+    type: { kind: 'string', minLength: 2 },
+    default: null,
+    description:
+      'Path prefix of the spa dialect (`<prefix>/login`, `<prefix>/refresh`, …); unset mounts it at the root. The refresh cookie’s `Path` is the prefix (`/` at the root).',
+  },
+  {
+    path: 'spa.cookie.name',
+    env: 'LATCHKEY_SPA_COOKIE_NAME',
+    type: { kind: 'string', minLength: 1 },
+    default: 'it24_refresh_token',
+    description:
+      'Name of the spa refresh cookie. A `__Secure-` name needs `spa.cookie.secure`; `__Host-` also needs the dialect at the root.',
+  },
+  {
+    path: 'spa.cookie.secure',
+    env: 'LATCHKEY_SPA_COOKIE_SECURE',
+    type: { kind: 'boolean' },
+    default: true,
+    description: 'The refresh cookie’s `Secure` flag; switch off only for plain-http development.',
+  },
+  {
+    path: 'spa.cookie.sameSite',
+    env: 'LATCHKEY_SPA_COOKIE_SAMESITE',
+    type: { kind: 'enum', values: ['strict', 'lax', 'none'] },
+    default: 'lax',
+    description:
+      'The refresh cookie’s `SameSite`; `none` (an SPA on another site) needs `spa.cookie.secure` and a listed origin.',
+  },
+  {
+    path: 'spa.accessTokenTtlSeconds',
+    env: 'LATCHKEY_SPA_ACCESS_TOKEN_TTL_SECONDS',
+    type: { kind: 'integer', min: 1, max: 86400 },
+    default: 900,
+    description: 'Lifetime of the spa access tokens (never past the session’s absolute end).',
+  },
+  {
+    path: 'spa.sessionTtlSeconds',
+    env: 'LATCHKEY_SPA_SESSION_TTL_SECONDS',
+    type: { kind: 'integer', min: 300, max: 31536000 },
+    default: 86400,
+    description:
+      'Absolute lifetime of an spa session and its refresh cookie; rotating the cookie never extends it.',
+  },
+  {
+    path: 'spa.allowedOrigins',
+    env: 'LATCHKEY_SPA_ALLOWED_ORIGINS',
+    type: { kind: 'strings' },
+    default: [],
+    description:
+      'Origins (`https://app.example.com`) other than `publicUrl` whose pages may call the spa routes with credentials (CORS) and receive the hosted MFA page’s answer; comma-separated in the environment.',
   },
   {
     path: 'trustProxy',
@@ -248,6 +359,13 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'string', minLength: 3 },
     default: 'Latchkey <no-reply@localhost>',
     description: 'Sender of every message.',
+  },
+  {
+    path: 'audit.retentionDays',
+    env: 'LATCHKEY_AUDIT_RETENTION_DAYS',
+    type: { kind: 'integer', min: 1, max: 3650 },
+    default: 90,
+    description: 'How long security events are kept in the audit log.',
   },
   {
     path: 'logLevel',

@@ -12,10 +12,16 @@ import type { Services } from '../services.js';
 import { isLatchkeyError } from '../shared/errors.js';
 import { isStoreUnavailable } from '../storage/sql/database.js';
 import { registerAdmin } from './admin/index.js';
+import { APPS_PREFIX, registerApps } from './dialects/apps/index.js';
+import { registerFeathers } from './dialects/feathers/index.js';
 import { registerRpc } from './dialects/rpc/index.js';
+import { registerRpcPages } from './dialects/rpc/pages.js';
+import { registerSpa } from './dialects/spa/index.js';
 import { HTTP_STATUS } from './errors.js';
+import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
+import { registerPages } from './pages/index.js';
 
 export interface BuildOptions {
   /** pino options or false; tests pass a stream to capture logs. */
@@ -45,6 +51,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     },
     trustProxy: config.trustProxy ?? false,
     bodyLimit: config.bodyLimitBytes,
+    // A path parameter may be a whole JWT (Feathers' DELETE /authentication/<accessToken>); 100 by default.
+    routerOptions: { maxParamLength: 16_384 },
     return503OnClosing: true,
     ajv: {
       // Bodies are validated as sent: no silent type coercion, no dropped unknown keys.
@@ -78,6 +86,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerObservability(app, services);
   app.addHook('onSend', async (_request, reply, payload) => {
     // Every API answer may carry a token or personal data: never cache it unless a route says otherwise.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -111,6 +120,18 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   await app.register((scope) => registerAdmin(scope, services), { prefix: '/admin' });
   if (config.dialects.includes('rpc'))
     await app.register((scope) => registerRpc(scope, services), { prefix: config.rpc.prefix });
+  // The pages the rpc dialect's mails link to (/verify-email, /reset-password, /accept-invitation), at the root.
+  if (config.dialects.includes('rpc')) await app.register((scope) => registerRpcPages(scope, services));
+  if (config.dialects.includes('feathers'))
+    await app.register((scope) => registerFeathers(scope, services), {
+      prefix: config.feathers.prefix ?? '',
+    });
+  if (config.dialects.includes('apps'))
+    await app.register((scope) => registerApps(scope, services), { prefix: APPS_PREFIX });
+  if (config.dialects.includes('spa'))
+    await app.register((scope) => registerSpa(scope, services), { prefix: config.spa.prefix ?? '' });
+  // Hosted pages (the MFA challenge of the spa sign-in): HTML, outside every dialect's prefix.
+  await app.register((scope) => registerPages(scope, services));
   return app;
 }
 

@@ -14,6 +14,8 @@ export interface UserRepository {
   findById(appId: string, id: string): Promise<User | null>;
   /** By username (case-insensitive) or, when the key holds '@', by email (case-insensitive). */
   findByLogin(appId: string, login: string): Promise<User | null>;
+  /** By the stored username key exactly as given (no case folding, no email lookup); the apps dialect's logins. */
+  findByUsernameKey(appId: string, key: string): Promise<User | null>;
   update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null>;
   delete(appId: string, id: string): Promise<boolean>;
   list(appId: string, query: UserListQuery): Promise<User[]>;

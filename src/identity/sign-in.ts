@@ -6,7 +6,10 @@ import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import { isDeactivated, type User } from './types.js';
 
-export type SignInOutcome = 'success' | 'invalid_credentials' | 'not_activated';
+export type SignInOutcome = 'success' | 'invalid_credentials' | 'not_activated' | 'throttled';
+
+/** How verifyPassword finds the account a login names. */
+export type LoginLookup = 'username-or-email' | 'exact-username';
 
 /**
  * The password step of the one sign-in flow every dialect uses. Every failure
@@ -15,7 +18,8 @@ export type SignInOutcome = 'success' | 'invalid_credentials' | 'not_activated';
  * its timing tells whether an account exists.
  */
 export class SignInService {
-  onAttempt: (appId: string, outcome: SignInOutcome) => void = () => {};
+  /** Told of every password attempt (audit log, metrics); `userId` when the account exists. */
+  onAttempt: (appId: string, outcome: SignInOutcome, userId: string | null) => void = () => {};
 
   constructor(
     private readonly users: UserRepository,
@@ -99,34 +103,48 @@ export class SignInService {
     await this.throttle.succeeded(key);
   }
 
+  /**
+   * `lookup` says what a login names: a username or (with an '@') an email address, as
+   * the rpc dialect reads it; or exactly one username key, as the apps dialect reads it
+   * (its logins may hold '@' and are matched without case folding).
+   */
   async verifyPassword(
     appId: string,
     login: string,
     password: string,
     client: { ip: string | null } = { ip: null },
+    lookup: LoginLookup = 'username-or-email',
   ): Promise<User> {
     const accountKey = `${appId}:${login.toLowerCase()}`;
     const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
     const keys = [{ key: accountKey, policy: ACCOUNT_POLICY }];
     if (addressKey) keys.push({ key: addressKey, policy: ADDRESS_POLICY });
-    await this.throttle.attempt(keys, this.clock.now());
-    const user = await this.users.findByLogin(appId, login);
+    try {
+      await this.throttle.attempt(keys, this.clock.now());
+    } catch (err) {
+      this.onAttempt(appId, 'throttled', null);
+      throw err;
+    }
+    const user =
+      lookup === 'exact-username'
+        ? await this.users.findByUsernameKey(appId, login)
+        : await this.users.findByLogin(appId, login);
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
     if (!user || !ok || isDeactivated(user, this.clock.now())) {
-      this.onAttempt(appId, 'invalid_credentials');
+      this.onAttempt(appId, 'invalid_credentials', user?.id ?? null);
       throw new LatchkeyError('invalid_credentials', 'Invalid user or password');
     }
     await this.throttle.succeeded(accountKey, addressKey ? [addressKey] : []);
     // Only someone who knows the password learns that the account waits for activation.
     if (!user.isActive) {
-      this.onAttempt(appId, 'not_activated');
+      this.onAttempt(appId, 'not_activated', user.id);
       throw new LatchkeyError('user_not_activated', 'Not Activated');
     }
     if (user.passwordHash && this.hasher.needsRehash(user.passwordHash)) {
       const passwordHash = await this.hasher.hash(password);
       await this.users.update(appId, user.id, { passwordHash }, this.clock.now());
     }
-    this.onAttempt(appId, 'success');
+    this.onAttempt(appId, 'success', user.id);
     return user;
   }
 }

@@ -68,6 +68,8 @@ export interface UserListQuery {
   afterId?: string;
   /** Restrict to these ids (permission-scoped listing); undefined means no restriction. */
   ids?: string[];
+  /** Restrict to live members of these orgs (memberships not expired `at`); undefined means no restriction. */
+  memberOf?: { orgIds: string[]; at: number };
 }
 
 export interface Permission {

@@ -47,6 +47,11 @@ export class CachedUserRepository implements UserRepository {
     return this.inner.findByLogin(appId, login);
   }
 
+  findByUsernameKey(appId: string, key: string): Promise<User | null> {
+    // Sign-in reads the store, as above.
+    return this.inner.findByUsernameKey(appId, key);
+  }
+
   async update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null> {
     this.evict(appId, id);
     const user = await this.inner.update(appId, id, patch, now);

@@ -34,6 +34,13 @@ export interface UpdateUserInput {
 }
 
 export class UserService {
+  /** Told of account changes worth auditing. */
+  onEvent: (event: {
+    type: 'password.changed' | 'user.deactivated' | 'user.deleted';
+    appId: string;
+    userId: string;
+  }) => void = () => {};
+
   constructor(
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
@@ -115,6 +122,7 @@ export class UserService {
         'password_changed',
         keepSessionId ? { except: keepSessionId } : {},
       );
+      this.onEvent({ type: 'password.changed', appId, userId: id });
     }
     return updated;
   }
@@ -129,6 +137,7 @@ export class UserService {
     // revoked set must already know them when that happens.
     await this.sessions.revokeAllForUser(id, 'user_deleted');
     await this.users.delete(appId, id);
+    this.onEvent({ type: 'user.deleted', appId, userId: id });
   }
 
   /** Deactivates now or after a delay; the user's sessions end at that moment. */
@@ -138,6 +147,7 @@ export class UserService {
     const user = await this.users.update(appId, id, { deactivatedAt: at }, this.clock.now());
     if (!user) throw new LatchkeyError('user_not_found', 'User does not exist');
     await this.sessions.revokeAllForUser(id, 'user_deactivated', { at });
+    this.onEvent({ type: 'user.deactivated', appId, userId: id });
     return user;
   }
 

@@ -31,7 +31,7 @@ export const ENROLLMENT_TTL_MS = 15 * 60_000;
  * with growing delays.
  */
 export class MfaService {
-  onVerify: (outcome: MfaOutcome, type: string) => void = () => {};
+  onVerify: (outcome: MfaOutcome, type: string, user: User) => void = () => {};
 
   constructor(
     private readonly repo: MfaRepository,
@@ -121,17 +121,17 @@ export class MfaService {
     try {
       await this.throttle.attempt([{ key: user.id, policy: ACCOUNT_POLICY }], now);
     } catch (err) {
-      this.onVerify('throttled', factor.type);
+      this.onVerify('throttled', factor.type, user);
       throw err;
     }
     if (factor.type === 'TOTP') {
       const step = matchingStep(this.sealer.open(totp.secretSealed), factor.token, now);
-      if (step === null) return this.fail('invalid', factor.type);
-      if (!(await this.repo.consumeStep(user.id, step))) return this.fail('replay', factor.type);
+      if (step === null) return this.fail('invalid', factor.type, user);
+      if (!(await this.repo.consumeStep(user.id, step))) return this.fail('replay', factor.type, user);
     } else if (factor.type === 'RECOVERY_CODE') {
-      if (!looksLikeRecoveryCode(factor.token)) return this.fail('invalid', factor.type);
+      if (!looksLikeRecoveryCode(factor.token)) return this.fail('invalid', factor.type, user);
       if (!(await this.repo.consumeRecoveryCode(user.id, hashRecoveryCode(factor.token), now)))
-        return this.fail('invalid', factor.type);
+        return this.fail('invalid', factor.type, user);
     } else {
       throw new LatchkeyError(
         'auth_factor_not_found',
@@ -139,11 +139,11 @@ export class MfaService {
       );
     }
     await this.throttle.succeeded(user.id);
-    this.onVerify('success', factor.type);
+    this.onVerify('success', factor.type, user);
   }
 
-  private fail(outcome: MfaOutcome, type: string): never {
-    this.onVerify(outcome, type);
+  private fail(outcome: MfaOutcome, type: string, user: User): never {
+    this.onVerify(outcome, type, user);
     throw new LatchkeyError('auth_factor_invalid', 'The supplied OTP token cannot be verified');
   }
 }

@@ -70,6 +70,8 @@ export class SessionService {
       userId: string;
       kind: SessionKind;
       data?: Record<string, unknown>;
+      /** Absolute lifetime of this session, when its dialect sets its own (the spa refresh lifetime). */
+      ttlMs?: number;
       client: ClientInfo;
     },
     makeCredential: CredentialFactory,
@@ -81,7 +83,7 @@ export class SessionService {
       userId: input.userId,
       kind: input.kind,
       createdAt: now,
-      expiresAt: now + this.settings.sessionTtlMs,
+      expiresAt: now + (input.ttlMs ?? this.settings.sessionTtlMs),
       revokedAt: null,
       revokeReason: null,
       clientIp: input.client.ip,

@@ -26,6 +26,30 @@ export const ERROR_CODES = [
   'storage_unavailable',
   'not_found',
   'conflict',
+  // apps: credentials were right but the login's profile workspace is still being provisioned, or failed to be.
+  'profile_not_ready',
+  'profile_failed',
+  // identity management: orgs, permissions, roles, their assignments, one-time tokens, emails.
+  'org_not_found',
+  'duplicate_org',
+  'membership_not_found',
+  'duplicate_membership',
+  'permission_not_found',
+  'duplicate_permission',
+  'immutable_permission',
+  'invalid_permission',
+  'invalid_permission_assignment',
+  'duplicate_permission_assignment',
+  'permission_assignment_not_found',
+  'role_not_found',
+  'duplicate_role',
+  'immutable_role',
+  'invalid_role_assignment',
+  'duplicate_role_assignment',
+  'role_assignment_not_found',
+  'token_not_found',
+  'email_not_found',
+  'email_already_verified',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

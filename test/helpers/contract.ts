@@ -86,6 +86,19 @@ export class Contract {
     }
     if (method === 'head') return;
     const media = response.content?.['application/json'];
+    if (!media && response.content?.['text/plain']) {
+      if (!/^text\/plain/.test(String(res.headers['content-type'] ?? ''))) {
+        throw new ContractViolation(`${where}: documented as text, answered ${res.headers['content-type']}`);
+      }
+      return;
+    }
+    // Hosted pages: documented as HTML, answered as HTML (the markup itself is tested by their suites).
+    if (!media && response.content?.['text/html']) {
+      if (!/^text\/html/.test(String(res.headers['content-type'] ?? ''))) {
+        throw new ContractViolation(`${where}: documented as HTML, answered ${res.headers['content-type']}`);
+      }
+      return;
+    }
     if (!media) {
       if (res.body.length > 0)
         throw new ContractViolation(`${where}: body not documented: ${res.body.slice(0, 500)}`);

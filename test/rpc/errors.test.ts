@@ -128,6 +128,141 @@ const CASES: MethodCase[] = [
       type: 'object.base',
     },
   },
+  {
+    name: 'user.forgotPassword',
+    auth: false,
+    required: ['userKey'],
+    mistyped: { body: { userKey: 5 }, path: ['userKey'], type: 'string.base' },
+  },
+  {
+    name: 'user.resetPassword',
+    auth: false,
+    required: ['token', 'password'],
+    mistyped: {
+      body: { token: 'x'.repeat(20), password: 12345678 },
+      path: ['password'],
+      type: 'string.base',
+    },
+  },
+  {
+    name: 'user.verifyEmail',
+    auth: true,
+    required: ['id', 'emailAddress'],
+    mistyped: { body: { id: ID, emailAddress: ['a@b.co'] }, path: ['emailAddress'], type: 'string.base' },
+  },
+  {
+    name: 'email.verify',
+    auth: false,
+    required: ['token'],
+    mistyped: { body: { token: 12 }, path: ['token'], type: 'string.base' },
+  },
+  ...(['user.assignPermission', 'user.revokePermission'] as const).map((name) => ({
+    name,
+    auth: true,
+    required: ['userId', 'permissionId'],
+    mistyped: { body: { userId: ID, permissionId: ID, orgId: 5 }, path: ['orgId'], type: 'string.base' },
+  })),
+  ...(['user.assignRole', 'user.revokeRole'] as const).map((name) => ({
+    name,
+    auth: true,
+    required: ['userId', 'roleId'],
+    mistyped: { body: { userId: ID, roleId: true }, path: ['roleId'], type: 'string.base' },
+  })),
+  {
+    name: 'org.create',
+    auth: true,
+    required: ['name', 'slug'],
+    mistyped: { body: { name: 'Acme', slug: 7 }, path: ['slug'], type: 'string.base' },
+  },
+  ...(['org.info', 'org.update', 'org.delete'] as const).map((name) => ({
+    name,
+    auth: true,
+    required: ['id'],
+    mistyped: { body: { id: 1 }, path: ['id'], type: 'string.base' },
+  })),
+  {
+    name: 'org.list',
+    auth: true,
+    required: [],
+    mistyped: { body: { limit: '5' }, path: ['limit'], type: 'number.base' },
+  },
+  {
+    name: 'org.addMember',
+    auth: true,
+    required: ['userId', 'orgId'],
+    mistyped: {
+      body: { userId: ID, orgId: ID, permissions: 'x' },
+      path: ['permissions'],
+      type: 'array.base',
+    },
+  },
+  {
+    name: 'org.removeMember',
+    auth: true,
+    required: ['userId', 'orgId'],
+    mistyped: { body: { userId: ID, orgId: null }, path: ['orgId'], type: 'string.base' },
+  },
+  {
+    name: 'permission.create',
+    auth: true,
+    required: ['name'],
+    mistyped: { body: { name: 5 }, path: ['name'], type: 'string.base' },
+  },
+  ...(
+    [
+      'permission.info',
+      'permission.update',
+      'permission.delete',
+      'role.info',
+      'role.update',
+      'role.delete',
+    ] as const
+  ).map((name) => ({
+    name,
+    auth: true,
+    required: ['id'],
+    mistyped: { body: { id: [] }, path: ['id'], type: 'string.base' },
+  })),
+  {
+    name: 'permission.list',
+    auth: true,
+    required: [],
+    mistyped: { body: { isSystemPermission: 'yes' }, path: ['isSystemPermission'], type: 'boolean.base' },
+  },
+  {
+    name: 'role.create',
+    auth: true,
+    required: ['name', 'permissions'],
+    mistyped: { body: { name: 'role-name', permissions: ID }, path: ['permissions'], type: 'array.base' },
+  },
+  {
+    name: 'role.list',
+    auth: true,
+    required: [],
+    mistyped: { body: { isSystemRole: 1 }, path: ['isSystemRole'], type: 'boolean.base' },
+  },
+  {
+    name: 'invitation.create',
+    auth: true,
+    required: ['user', 'org'],
+    mistyped: {
+      body: { user: 'someone@example.com', org: ID, tokenExpiresInSeconds: '60' },
+      path: ['tokenExpiresInSeconds'],
+      type: 'number.base',
+    },
+  },
+  {
+    name: 'invitation.accept',
+    auth: false,
+    required: ['token'],
+    mistyped: { body: { token: 5 }, path: ['token'], type: 'string.base' },
+  },
+  {
+    name: 'invitation.list',
+    auth: true,
+    required: [],
+    mistyped: { body: { limit: '1' }, path: ['limit'], type: 'number.base' },
+  },
 ];
 
 /** A body with every required field set to something of the right type. */
@@ -140,6 +275,15 @@ function completeBody(c: MethodCase): Record<string, unknown> {
     userId: ID,
     secret: 'A'.repeat(32),
     emails: [{ address: 'someone@example.com', isPrimary: true }],
+    userKey: 'someone',
+    emailAddress: 'someone@example.com',
+    permissionId: ID,
+    roleId: ID,
+    orgId: ID,
+    org: ID,
+    name: 'valid-name',
+    slug: 'valid-slug',
+    permissions: [ID],
     ...c.values,
   };
   return Object.fromEntries(c.required.map((k) => [k, values[k]]));

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { createHmac, sign as edSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK } from 'jose';
+import { probeApps, probePrincipal } from '../apps/support.js';
+import { call as feathers } from '../feathers/support.js';
 import { backends } from '../helpers/backends.js';
 import { bearer, rpc, signIn } from '../helpers/rpc.js';
 import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
+import { enrollTotp, refreshCookie, spa, withCookie } from '../spa/support.js';
 
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 const decode = (part: string) =>
@@ -21,6 +24,22 @@ const AUTHENTICATED_ROUTES: Record<string, Probe> = {
   'rpc user.info (Cookie)': async (s, t) =>
     (await rpc(s, 'user.info', {}, { cookie: `session=${t}` })).body.ok === true,
   'rpc user.list (Bearer)': async (s, t) => (await rpc(s, 'user.list', {}, bearer(t))).body.ok === true,
+  'feathers /auth/token (Authorization: Bearer)': async (s, t) =>
+    (await feathers(s, 'POST', '/auth/token', undefined, bearer(t))).status === 201,
+  'feathers /auth/token (Authorisation)': async (s, t) =>
+    (await feathers(s, 'POST', '/auth/token', undefined, { authorisation: t })).status === 201,
+  'feathers /auth/token (body.token)': async (s, t) =>
+    (await feathers(s, 'POST', '/auth/token', { token: t })).status === 201,
+  'feathers /authentication (jwt)': async (s, t) =>
+    (await feathers(s, 'POST', '/authentication', { strategy: 'jwt', accessToken: t })).status === 201,
+  'feathers DELETE /authentication': async (s, t) =>
+    (await feathers(s, 'DELETE', '/authentication', undefined, bearer(t))).status === 200,
+  'apps /auth/refresh (Bearer)': async (s, t) => (await probeApps(s, '/auth/refresh', t)) === 200,
+  'apps /auth/logout (Bearer)': async (s, t) => (await probeApps(s, '/auth/logout', t)) === 204,
+  'spa /refresh (Cookie)': async (s, t) =>
+    (await spa(s, '/refresh', undefined, withCookie(t))).status === 200,
+  'spa /login/verify (sigResponse)': async (s, t) =>
+    (await spa(s, '/login/verify', { sigResponse: t })).status === 200,
 };
 
 for (const backend of (await backends()).slice(0, 1)) {
@@ -126,6 +145,99 @@ for (const backend of (await backends()).slice(0, 1)) {
       for (const [route, probe] of Object.entries(AUTHENTICATED_ROUTES)) {
         const otherKind = route.includes('(Cookie)') ? good : goodCookie;
         assert.equal(await probe(server, otherKind), false, `${route} accepted a token of another kind`);
+      }
+    });
+
+    test('a principal token is refused by every other route, and other tokens by the apps routes', async () => {
+      for (const [route, probe] of Object.entries(AUTHENTICATED_ROUTES)) {
+        if (route.startsWith('apps')) {
+          assert.equal(await probe(server, good), false, `${route} accepted an rpc bearer token`);
+          assert.equal(await probe(server, goodCookie), false, `${route} accepted an rpc cookie`);
+          // A fresh session per probe: the sign-out probe ends its own.
+          assert.equal(
+            await probe(server, await probePrincipal(server)),
+            true,
+            `${route} refused a principal token`,
+          );
+        } else {
+          assert.equal(
+            await probe(server, await probePrincipal(server)),
+            false,
+            `${route} accepted a principal token`,
+          );
+        }
+      }
+    });
+
+    test('a feathers token is refused by the rpc routes, and rpc tokens by the feathers routes', async () => {
+      const user = await seedUser(server);
+      const feathersToken = async () =>
+        (
+          await feathers(server, 'POST', '/auth/login', {
+            email: user.emails[0]!.address,
+            password: user.password,
+          })
+        ).body['token'] as string;
+      for (const [route, probe] of Object.entries(AUTHENTICATED_ROUTES)) {
+        if (route.startsWith('feathers')) {
+          assert.equal(await probe(server, good), false, `${route} accepted an rpc bearer token`);
+          assert.equal(await probe(server, goodCookie), false, `${route} accepted an rpc cookie`);
+          // A fresh session per probe: the sign-out probe ends its own.
+          assert.equal(
+            await probe(server, await feathersToken()),
+            true,
+            `${route} refused a genuine feathers token`,
+          );
+        } else {
+          assert.equal(
+            await probe(server, await feathersToken()),
+            false,
+            `${route} accepted a feathers token`,
+          );
+        }
+      }
+    });
+
+    test('spa kinds: access, refresh, MFA challenge and MFA answer are each accepted only where expected', async () => {
+      const user = await seedUser(server);
+      const mfaUser = await seedUser(server);
+      const { code } = await enrollTotp(server, mfaUser);
+      const login = async (who: typeof user) =>
+        spa(server, '/login', { email: who.emails[0]!.address, password: who.password });
+      const challenge = async () => ((await login(mfaUser)).body['mfa'] as { request: string }).request;
+      // A fresh token for every probe: refresh rotates, verify consumes, sign-out probes end sessions.
+      const mint: Record<string, () => Promise<string>> = {
+        'spa-access': async () => (await login(user)).body['accessToken'] as string,
+        'spa-refresh': async () => refreshCookie(await login(user))!.value,
+        'mfa-challenge': challenge,
+        'mfa-response': async () => {
+          const request = await challenge();
+          // Each answer needs a code of its own: TOTP codes are single use per step.
+          server.clock.advance(30_000);
+          const res = await server.inject({
+            method: 'POST',
+            url: '/mfa/challenge/respond',
+            headers: { 'content-type': 'application/json' },
+            payload: JSON.stringify({ request, code: code() }),
+          });
+          assert.equal(res.statusCode, 200, res.body);
+          return (res.json() as { sigResponse: string }).sigResponse;
+        },
+      };
+      const accepts: Record<string, string[]> = {
+        'rpc user.info (Bearer)': ['spa-access'],
+        'rpc user.list (Bearer)': ['spa-access'],
+        'spa /refresh (Cookie)': ['spa-refresh'],
+        'spa /login/verify (sigResponse)': ['mfa-response'],
+      };
+      for (const [route, probe] of Object.entries(AUTHENTICATED_ROUTES)) {
+        for (const [kind, make] of Object.entries(mint)) {
+          const expected = accepts[route]?.includes(kind) ?? false;
+          // Whether other dialects take spa access tokens is theirs to say; nothing else may pass anywhere.
+          if (kind === 'spa-access' && !expected && !(route in accepts) && !route.includes('(Cookie)'))
+            continue;
+          assert.equal(await probe(server, await make()), expected, `${route} with a ${kind} token`);
+        }
       }
     });
 

@@ -24,7 +24,7 @@ test('defaults match the documented ones', () => {
     sameSite: 'lax',
     autoRenew: true,
   });
-  assert.deepEqual(config.dialects, ['rpc']);
+  assert.deepEqual(config.dialects, ['rpc', 'feathers', 'apps', 'spa']);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.cookie));
 });
 

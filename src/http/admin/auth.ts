@@ -7,7 +7,7 @@ import { authenticateBearer, type BearerPrincipal } from '../bearer.js';
 export const ADMIN_PERMISSION = 'latchkey.admin';
 
 /** Access tokens of the default app that the admin API accepts. */
-export const ADMIN_TOKEN_KINDS = ['rpc-token'] as const;
+export const ADMIN_TOKEN_KINDS = ['rpc-token', 'spa-access'] as const;
 
 export async function authenticateAdmin(
   services: Services,

@@ -1,8 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
+import type { BearerPrincipal } from '../bearer.js';
+import { registerAdminAliases } from './aliases.js';
+import { registerAdminApps } from './apps.js';
+import { registerAdminAudit } from './audit.js';
 import { ADMIN_PERMISSION, authenticateAdmin } from './auth.js';
+import { registerAdminIntegrations } from './integrations.js';
 import { registerAdminKeys } from './keys.js';
+import { registerAdminLoginLinks } from './login-links.js';
 import { registerAdminUsers } from './users.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminPrincipal?: BearerPrincipal;
+  }
+}
 
 /**
  * The admin API: JSON over REST under /admin, for operators and their tooling.
@@ -20,8 +32,25 @@ export async function registerAdmin(app: FastifyInstance, services: Services): P
     };
   });
   app.addHook('preValidation', async (request) => {
-    await authenticateAdmin(services, request);
+    request.adminPrincipal = await authenticateAdmin(services, request);
+  });
+  // Every change made through the admin API is a security event, recorded before the
+  // answer leaves so that whoever reads the log next sees it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method !== 'GET' && request.adminPrincipal && reply.statusCode < 400) {
+      await services.audit.record('admin.action', {
+        appId: services.defaultApp.id,
+        userId: request.adminPrincipal.userId,
+        details: { method: request.method, route: request.routeOptions.url ?? '', status: reply.statusCode },
+      });
+    }
+    return payload;
   });
   registerAdminUsers(app, services);
+  registerAdminIntegrations(app, services);
   registerAdminKeys(app, services);
+  registerAdminAliases(app, services);
+  registerAdminLoginLinks(app, services);
+  registerAdminApps(app, services);
+  registerAdminAudit(app, services);
 }

@@ -70,6 +70,18 @@ export const RpcUserPermission = Type.Object(
   { ...exact, $id: 'RpcUserPermission' },
 );
 
+/** A role a user holds, as user.info / user.list show it with `projection.roles`. */
+export const RpcUserRole = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    isSystemRole: Type.Boolean(),
+    orgId: Type.String({ description: 'Empty for a global grant' }),
+    resourceId: Type.String({ description: 'Empty when not bound to a resource' }),
+  },
+  { ...exact, $id: 'RpcUserRole' },
+);
+
 /** The `user` claim of a session token, as session.setCookie / session.refreshCookie answer it. */
 export const RpcSessionUser = Type.Object(
   {
@@ -103,6 +115,7 @@ export const RpcUser = Type.Object(
     createdAt: Type.Optional(DateTime),
     updatedAt: Type.Optional(DateTime),
     permissions: Type.Optional(Type.Array(ref(RpcUserPermission))),
+    roles: Type.Optional(Type.Array(ref(RpcUserRole))),
   },
   { ...exact, $id: 'RpcUser' },
 );
@@ -119,6 +132,7 @@ const COMPONENTS: TSchema[] = [
   RpcErrorEnvelope,
   RpcTokenPermission,
   RpcUserPermission,
+  RpcUserRole,
   RpcSessionUser,
   RpcUser,
   RpcUserStatus,

@@ -14,16 +14,30 @@ export class RedisBus implements Bus {
     onError: (err: unknown) => void,
   ) {
     this.pub = connectRedis(url, onError);
-    // The subscriber may queue its SUBSCRIBE until connected; it never serves requests.
-    this.sub = connectRedis(url, onError);
-    this.sub.options.enableOfflineQueue = true;
+    // The subscriber queues its SUBSCRIBE until connected (it never serves requests);
+    // without the queue a subscription made at start-up would be dropped.
+    this.sub = connectRedis(url, onError, { queueWhileOffline: true });
     this.sub.on('message', (channel: string, message: string) => {
       for (const handler of this.handlers.get(channel) ?? []) handler(message);
     });
   }
 
   async publish(topic: string, message: string): Promise<void> {
+    // A freshly started process (the CLI announcing a key rotation) may publish before its
+    // connection is up; wait for it briefly rather than dropping the message.
+    if (this.pub.status !== 'ready') await this.ready(2000);
     await this.pub.publish(this.prefix + topic, message);
+  }
+
+  private ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.pub.once('ready', done);
+    });
   }
 
   subscribe(topic: string, handler: (message: string) => void): void {

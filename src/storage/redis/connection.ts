@@ -5,10 +5,14 @@ import { Redis } from 'ioredis';
  * fail at once while disconnected (callers fall back), and the client keeps
  * reconnecting in the background so nodes recover by themselves.
  */
-export function connectRedis(url: string, onError: (err: unknown) => void): Redis {
+export function connectRedis(
+  url: string,
+  onError: (err: unknown) => void,
+  options: { queueWhileOffline?: boolean } = {},
+): Redis {
   const redis = new Redis(url, {
     lazyConnect: false,
-    enableOfflineQueue: false,
+    enableOfflineQueue: options.queueWhileOffline ?? false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
     commandTimeout: 1000,

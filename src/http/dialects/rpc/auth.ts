@@ -52,7 +52,8 @@ function safeDecode(value: string): string {
 }
 
 const ACCEPTED: Record<Presented['via'], TokenKind[]> = {
-  bearer: [RPC_KIND.token],
+  // The spa dialect's access tokens are issued for the same app and accepted as Bearer too.
+  bearer: [RPC_KIND.token, 'spa-access'],
   cookie: [RPC_KIND.cookie],
 };
 

@@ -19,6 +19,28 @@ export const RPC_CODES: Partial<Record<ErrorCode, number>> = {
   auth_factor_not_found: 10033,
   auth_factor_required: 10034,
   auth_factor_invalid: 10035,
+  duplicate_org: 10003,
+  duplicate_permission: 10007,
+  permission_not_found: 10008,
+  immutable_permission: 10009,
+  duplicate_permission_assignment: 10010,
+  org_not_found: 10011,
+  // The reference gives these two one code (OrgNotFound and InvalidPermissionAssignment are both 10011).
+  invalid_permission_assignment: 10011,
+  permission_assignment_not_found: 10013,
+  invalid_permission: 10015,
+  duplicate_role: 10016,
+  role_not_found: 10017,
+  immutable_role: 10018,
+  invalid_role_assignment: 10019,
+  duplicate_role_assignment: 10020,
+  role_assignment_not_found: 10021,
+  membership_not_found: 10023,
+  // One-time tokens (reset, verification, invitation) that do not exist, expired or were used.
+  token_not_found: 10027,
+  duplicate_membership: 10028,
+  email_not_found: 10036,
+  email_already_verified: 10037,
 };
 
 /** Errors that keep their HTTP status even in this always-200 dialect, so proxies and clients can back off. */

@@ -6,15 +6,27 @@ import { isStoreUnavailable } from '../../../storage/sql/database.js';
 import { describe, HttpError, httpErrors, RpcErrorEnvelope, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { handleError } from '../../server.js';
+import { ACCESS_METHODS } from './access-methods.js';
+import { ACCOUNT_METHODS } from './account-methods.js';
 import { authenticate, type Principal } from './auth.js';
 import { sendRpcError, sendRpcValidationError } from './envelope.js';
+import { INVITATION_METHODS } from './invitation-methods.js';
 import type { RpcMethod } from './method.js';
+import { ORG_METHODS } from './org-methods.js';
 import { SESSION_METHODS } from './session-methods.js';
 import { TOTP_METHODS } from './totp-methods.js';
 import { USER_METHODS } from './user-methods.js';
 import { validationDetails } from './validation.js';
 
-export const RPC_METHODS: readonly RpcMethod[] = [...SESSION_METHODS, ...USER_METHODS, ...TOTP_METHODS];
+export const RPC_METHODS: readonly RpcMethod[] = [
+  ...SESSION_METHODS,
+  ...USER_METHODS,
+  ...ACCOUNT_METHODS,
+  ...TOTP_METHODS,
+  ...ORG_METHODS,
+  ...ACCESS_METHODS,
+  ...INVITATION_METHODS,
+];
 
 declare module 'fastify' {
   interface FastifyRequest {

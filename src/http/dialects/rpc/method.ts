@@ -1,5 +1,6 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Access } from '../../../identity/access.js';
 import type { Services } from '../../../services.js';
 import type { Principal } from './auth.js';
 
@@ -39,4 +40,9 @@ export function rpcMethod<S extends TSchema>(method: RpcMethod<S>): RpcMethod {
 export function principalOf(ctx: RpcContext<unknown>): Principal {
   if (!ctx.principal) throw new Error('authenticated method called without a principal');
   return ctx.principal;
+}
+
+/** The caller's permissions, read from storage now (never from the token). */
+export function callerAccess(ctx: RpcContext<unknown>): Promise<Access> {
+  return ctx.services.authz.accessOf(ctx.services.defaultApp.id, principalOf(ctx).userId);
 }

@@ -1,3 +1,6 @@
+import type { HeldRole, PermissionRecord, RoleRecord } from '../../../identity/access-ports.js';
+import type { Invitation } from '../../../identity/invitations.js';
+import type { Org } from '../../../identity/orgs.js';
 import type { EffectivePermission, User } from '../../../identity/types.js';
 import { primaryEmail } from '../../../identity/types.js';
 
@@ -45,7 +48,8 @@ export type UserField =
   | 'orgs'
   | 'createdAt'
   | 'updatedAt'
-  | 'permissions';
+  | 'permissions'
+  | 'roles';
 
 export const DEFAULT_USER_FIELDS: Record<UserField, boolean> = {
   id: true,
@@ -57,10 +61,14 @@ export const DEFAULT_USER_FIELDS: Record<UserField, boolean> = {
   createdAt: true,
   updatedAt: true,
   permissions: false,
+  roles: false,
 };
 
 export interface UserExtras {
-  permissions?: EffectivePermission[];
+  permissions?: EffectivePermission[] | undefined;
+  roles?: HeldRole[] | undefined;
+  /** The orgs the user is a member of. */
+  orgIds?: string[] | undefined;
 }
 
 /** A user as user.info / user.list / user.create present it, restricted to the projected fields. */
@@ -81,7 +89,7 @@ export function presentUser(
       isVerified: e.isVerified,
       isPrimary: e.isPrimary,
     }));
-  if (want.orgs) out['orgs'] = [];
+  if (want.orgs) out['orgs'] = extras.orgIds ?? [];
   if (want.createdAt) out['createdAt'] = new Date(user.createdAt).toISOString();
   if (want.updatedAt) out['updatedAt'] = new Date(user.updatedAt).toISOString();
   if (want.permissions)
@@ -89,5 +97,64 @@ export function presentUser(
       ...tokenPermission(p),
       resourceId: p.resourceId,
     }));
+  if (want.roles)
+    out['roles'] = (extras.roles ?? []).map((r) => ({
+      id: r.id,
+      name: r.name,
+      isSystemRole: r.isSystemRole,
+      orgId: r.orgId,
+      resourceId: r.resourceId,
+    }));
   return out;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function presentOrg(org: Org): Record<string, unknown> {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug,
+    createdAt: iso(org.createdAt),
+    updatedAt: iso(org.updatedAt),
+  };
+}
+
+export function presentPermission(p: PermissionRecord): Record<string, unknown> {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    scope: p.scopeOrgId,
+    isSystemPermission: p.isSystem,
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
+}
+
+export function presentRole(r: RoleRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    scope: r.scopeOrgId,
+    isSystemRole: r.isSystem,
+    permissions: r.permissionIds,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+  };
+}
+
+export function presentInvitation(i: Invitation): Record<string, unknown> {
+  const grant = (g: { id: string; resourceId: string }) =>
+    g.resourceId ? { id: g.id, resourceId: g.resourceId } : { id: g.id };
+  return {
+    id: i.id,
+    org: { id: i.orgId },
+    user: { id: i.userId, emailAddress: i.email },
+    permissions: i.permissions.map(grant),
+    roles: i.roles.map(grant),
+    createdAt: iso(i.createdAt),
+    expiresAt: iso(i.expiresAt),
+  };
 }

@@ -72,6 +72,7 @@ export const UserProjection = Type.Object(
     createdAt: Type.Optional(Type.Boolean()),
     updatedAt: Type.Optional(Type.Boolean()),
     permissions: Type.Optional(Type.Boolean()),
+    roles: Type.Optional(Type.Boolean()),
   },
   strict,
 );
@@ -89,6 +90,13 @@ export const UserCreateBody = Type.Object(
     picture: Type.Optional(Picture),
     emails: Type.Array(EmailInput, { minItems: 1, maxItems: 10 }),
     orgs: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+    isPendingActivation: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Create the account pending activation: it cannot sign in until its primary address is verified (an activation mail is sent) or user.activate is called',
+      }),
+    ),
   },
   strict,
 );
@@ -144,3 +152,206 @@ export const TotpEjectBody = Type.Object(
   { userId: Id, secondaryAuthFactor: Type.Optional(ChangeFactor) },
   strict,
 );
+
+// ---------------------------------------------------------------- identity management
+
+const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 100 });
+const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'The `nextCursor` of the previous page',
+});
+const Prefix = Type.String({ minLength: 1, maxLength: 100, description: 'A name prefix, case-insensitive' });
+const Description = Type.String({ maxLength: 140 });
+/** The secret of a mailed link: 64 hex characters here; the reference's alphabet and lengths are accepted. */
+export const OneTimeSecret = Type.String({ minLength: 6, maxLength: 100, pattern: '^[A-Za-z0-9-]+$' });
+const ResourceId = Type.Union([Type.String({ minLength: 1, maxLength: 140 }), Type.Integer()], {
+  description:
+    'Limits the grant to one resource of the application (a string, or a number kept as its string)',
+});
+const Expiry = (max: number, description: string) => Type.Integer({ minimum: 1, maximum: max, description });
+const THIRTY_DAYS = 30 * 86400;
+
+export const GrantItem = Type.Object({ id: Id, resourceId: Type.Optional(ResourceId) }, strict);
+const Grants = Type.Array(GrantItem, { maxItems: 100 });
+
+export const OrgCreateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 3, maxLength: 100 }),
+    slug: Type.String({
+      minLength: 3,
+      maxLength: 30,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'Unique per app; stored lowercased',
+    }),
+  },
+  strict,
+);
+
+export const OrgUpdateBody = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(Type.String({ minLength: 3, maxLength: 100 })),
+    slug: Type.Optional(Type.String({ minLength: 3, maxLength: 30, pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  strict,
+);
+
+export const OrgListBody = Type.Object(
+  {
+    q: Type.Optional(Prefix),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    user: Type.Optional(Id),
+  },
+  strict,
+);
+
+export const OrgAddMemberBody = Type.Object(
+  {
+    userId: Id,
+    orgId: Id,
+    permissions: Type.Optional(Grants),
+    roles: Type.Optional(Grants),
+    expiresInSeconds: Type.Optional(
+      Expiry(THIRTY_DAYS, 'The membership (and the grants made in the org) ends then'),
+    ),
+  },
+  strict,
+);
+
+export const OrgRemoveMemberBody = Type.Object({ userId: Id, orgId: Id }, strict);
+
+const PermissionName = Type.String({
+  minLength: 2,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  description: 'Stored lowercased; `yeep.` and `latchkey.` are reserved',
+});
+const RoleName = Type.String({
+  minLength: 2,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_.:-]+$',
+  description: 'Stored lowercased',
+});
+
+export const PermissionCreateBody = Type.Object(
+  { name: PermissionName, description: Type.Optional(Description), scope: Type.Optional(Id) },
+  strict,
+);
+
+export const PermissionUpdateBody = Type.Object(
+  { id: Id, name: Type.Optional(PermissionName), description: Type.Optional(Description) },
+  strict,
+);
+
+export const PermissionListBody = Type.Object(
+  {
+    q: Type.Optional(Prefix),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    scope: Type.Optional(Id),
+    isSystemPermission: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+
+const RolePermissions = Type.Array(Id, { minItems: 1, maxItems: 100 });
+
+export const RoleCreateBody = Type.Object(
+  {
+    name: RoleName,
+    description: Type.Optional(Description),
+    permissions: RolePermissions,
+    scope: Type.Optional(Id),
+  },
+  strict,
+);
+
+export const RoleUpdateBody = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(RoleName),
+    description: Type.Optional(Description),
+    permissions: Type.Optional(RolePermissions),
+  },
+  strict,
+);
+
+export const RoleListBody = Type.Object(
+  {
+    q: Type.Optional(Prefix),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    scope: Type.Optional(Id),
+    isSystemRole: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+
+export const PermissionAssignmentBody = Type.Object(
+  { userId: Id, permissionId: Id, orgId: Type.Optional(Id), resourceId: Type.Optional(ResourceId) },
+  strict,
+);
+
+export const RoleAssignmentBody = Type.Object(
+  { userId: Id, roleId: Id, orgId: Type.Optional(Id), resourceId: Type.Optional(ResourceId) },
+  strict,
+);
+
+export const InvitationCreateBody = Type.Object(
+  {
+    user: Type.String({ minLength: 2, maxLength: 254, description: 'A username, or an email address' }),
+    org: Id,
+    permissions: Type.Optional(Grants),
+    roles: Type.Optional(Grants),
+    tokenExpiresInSeconds: Type.Optional(Expiry(THIRTY_DAYS, 'Default 604800 (7 days)')),
+  },
+  strict,
+);
+
+export const InvitationAcceptBody = Type.Object(
+  {
+    token: OneTimeSecret,
+    username: Type.Optional(Username),
+    password: Type.Optional(Password),
+    fullName: Type.Optional(FullName),
+    picture: Type.Optional(Type.String({ maxLength: 2048, pattern: '^https?://' })),
+  },
+  strict,
+);
+
+export const InvitationListBody = Type.Object(
+  {
+    org: Type.Optional(Id),
+    user: Type.Optional(Id),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  strict,
+);
+
+export const ForgotPasswordBody = Type.Object(
+  {
+    userKey: UserKey,
+    tokenExpiresInSeconds: Type.Optional(
+      Expiry(THIRTY_DAYS, 'At most 10800 (3 hours, the default): a longer value is shortened to it'),
+    ),
+  },
+  strict,
+);
+
+export const ResetPasswordBody = Type.Object({ token: OneTimeSecret, password: Password }, strict);
+
+export const VerifyEmailBody = Type.Object(
+  {
+    id: Id,
+    emailAddress: Type.String({ minLength: 3, maxLength: 254 }),
+    tokenExpiresInSeconds: Type.Optional(
+      Expiry(THIRTY_DAYS, 'Default 10800 (3 hours); only with global yeep.user.write'),
+    ),
+  },
+  strict,
+);
+
+export const OneTimeTokenBody = Type.Object({ token: OneTimeSecret }, strict);

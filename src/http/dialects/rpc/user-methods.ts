@@ -1,6 +1,8 @@
 import type { Email, User } from '../../../identity/types.js';
+import type { UserView } from '../../../identity/user-directory.js';
+import { after, next } from './cursor.js';
 import { fail } from './envelope.js';
-import { principalOf, type RpcContext, rpcMethod } from './method.js';
+import { callerAccess, principalOf, type RpcContext, rpcMethod } from './method.js';
 import { presentUser, type UserField } from './presenters.js';
 import { RESPONSES } from './responses.js';
 import {
@@ -13,7 +15,6 @@ import {
 } from './schemas.js';
 import { invalidBody } from './validation.js';
 
-const READ = 'yeep.user.read';
 const WRITE = 'yeep.user.write';
 
 function appOf(ctx: RpcContext<unknown>): string {
@@ -44,18 +45,12 @@ function emailsInput(emails: Array<{ address: string; isVerified?: boolean; isPr
   }));
 }
 
-function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ id })).toString('base64');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64').toString('utf8')) as { id?: unknown };
-    if (typeof parsed.id === 'string' && /^[0-9a-f]{24}$/.test(parsed.id)) return parsed.id;
-  } catch {
-    // fall through
-  }
-  return fail('invalid_input', 'Invalid cursor');
+function presentView(view: UserView, fields: Partial<Record<UserField, boolean>>): Record<string, unknown> {
+  return presentUser(view.user, fields, {
+    orgIds: view.orgIds,
+    permissions: view.permissions,
+    roles: view.roles,
+  });
 }
 
 export const USER_METHODS = [
@@ -67,14 +62,15 @@ export const USER_METHODS = [
     summary: 'A user’s profile (yourself without `id`)',
     handler: async (ctx) => {
       const caller = principalOf(ctx);
-      const id = ctx.body.id ?? caller.userId;
-      const user = await ctx.services.users.get(appOf(ctx), id);
-      await requireSelfOr(ctx, id, READ);
       const fields = (ctx.body.projection ?? {}) as Partial<Record<UserField, boolean>>;
-      if (fields.permissions && id !== caller.userId)
-        await requirePermission(ctx, 'yeep.permission.assignment.read');
-      const permissions = fields.permissions ? await ctx.services.authz.effective(appOf(ctx), id) : [];
-      return { user: presentUser(user, fields, { permissions }) };
+      // Yourself; others through yeep.user.read globally or in one of their orgs (read fresh from storage).
+      const view = await ctx.services.identity.directory.info(
+        appOf(ctx),
+        await callerAccess(ctx),
+        ctx.body.id ?? caller.userId,
+        { permissions: fields.permissions === true, roles: fields.roles === true },
+      );
+      return { user: presentView(view, fields) };
     },
   }),
   rpcMethod({
@@ -85,16 +81,22 @@ export const USER_METHODS = [
     summary: 'Create a user (needs yeep.user.write)',
     handler: async (ctx) => {
       await requirePermission(ctx, WRITE);
-      if (ctx.body.orgs && ctx.body.orgs.length > 0)
-        fail('invalid_input', 'Organisations are not available yet');
+      const orgIds = [...new Set(ctx.body.orgs ?? [])];
+      // Every org must exist before anything is created.
+      for (const orgId of orgIds) await ctx.services.identity.orgs.get(appOf(ctx), orgId);
+      const pending = ctx.body.isPendingActivation === true;
       const user = await ctx.services.users.create(appOf(ctx), {
         username: ctx.body.username ?? null,
         password: ctx.body.password,
         fullName: ctx.body.fullName ?? null,
         picture: ctx.body.picture ?? null,
         emails: emailsInput(ctx.body.emails),
+        isActive: !pending,
       });
-      return { user: presentUser(user, {}) };
+      await ctx.services.identity.orgs.enrol(appOf(ctx), user.id, orgIds);
+      if (pending) await ctx.services.identity.account.sendActivation(user);
+      const memberOf = (await ctx.services.identity.orgs.orgIdsOf([user.id])).get(user.id) ?? [];
+      return { user: presentUser(user, {}, { orgIds: memberOf }) };
     },
   }),
   rpcMethod({
@@ -163,37 +165,26 @@ export const USER_METHODS = [
     body: UserListBody,
     summary: 'List the users you may read',
     handler: async (ctx) => {
-      if (ctx.body.org) {
-        await requirePermission(ctx, READ);
-        // Organisations do not exist yet, so no user is a member of the one asked for
-        // (listing everyone instead would ignore the filter).
-        return { users: [] };
-      }
-      const limit = ctx.body.limit ?? 100;
-      const afterId = ctx.body.cursor ? decodeCursor(ctx.body.cursor) : undefined;
-      // Without organisations yet, reading others needs the global permission; everyone else sees no one.
-      if (!(await isAllowed(ctx, READ))) return { users: [] };
-      const users = await ctx.services.users.list(appOf(ctx), {
-        limit: limit + 1,
-        ...(afterId ? { afterId } : {}),
-        ...(ctx.body.q ? { q: ctx.body.q } : {}),
-      });
-      const page = users.slice(0, limit);
       const fields = (ctx.body.projection ?? {}) as Partial<Record<UserField, boolean>>;
-      const withPermissions = fields.permissions === true;
-      if (withPermissions) await requirePermission(ctx, 'yeep.permission.assignment.read');
-      const presented = await Promise.all(
-        page.map(async (u) =>
-          presentUser(
-            u,
-            fields,
-            withPermissions ? { permissions: await ctx.services.authz.effective(appOf(ctx), u.id) } : {},
-          ),
-        ),
+      // Everyone with global yeep.user.read; otherwise the members of the orgs where you hold it.
+      const { users, hasMore } = await ctx.services.identity.directory.list(
+        appOf(ctx),
+        await callerAccess(ctx),
+        {
+          limit: ctx.body.limit ?? 100,
+          ...after(ctx.body.cursor),
+          ...(ctx.body.q ? { q: ctx.body.q } : {}),
+          ...(ctx.body.org ? { orgId: ctx.body.org } : {}),
+        },
+        { permissions: fields.permissions === true, roles: fields.roles === true },
       );
-      const out: Record<string, unknown> = { users: presented };
-      if (users.length > limit) out['nextCursor'] = encodeCursor(page.at(-1)!.id);
-      return out;
+      return {
+        users: users.map((v) => presentView(v, fields)),
+        ...next(
+          hasMore,
+          users.map((v) => v.user),
+        ),
+      };
     },
   }),
   rpcMethod({

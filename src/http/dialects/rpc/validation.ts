@@ -54,3 +54,23 @@ export function validationDetails(errors: FastifySchemaValidationError[]): unkno
 export function invalidBody(details: unknown[]): never {
   throw new LatchkeyError('invalid_input', 'Invalid request body', { bodyDetails: details });
 }
+
+/** Joi's `object.missing`: an update that names nothing to change. */
+export function nothingToChange(fields: string[]): Record<string, unknown> {
+  return {
+    message: `"value" must contain at least one of [${fields.join(', ')}]`,
+    path: [],
+    type: 'object.missing',
+    context: { peers: fields, label: 'value' },
+  };
+}
+
+/** Joi's `any.required` / `any.forbidden` for one field a handler finds missing or out of place. */
+export function fieldDetail(field: string, type: 'any.required' | 'any.forbidden'): Record<string, unknown> {
+  return {
+    message: `"${field}" ${type === 'any.required' ? 'is required' : 'is not allowed'}`,
+    path: [field],
+    type,
+    context: { key: field, label: field },
+  };
+}

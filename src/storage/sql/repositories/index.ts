@@ -1,10 +1,22 @@
 import type { Store } from '../database.js';
+import { SqlActivationTokenRepository } from './activation-tokens.js';
+import { SqlEmailCodeRepository } from './app-email-codes.js';
+import { SqlProfileRepository } from './app-profiles.js';
+import { SqlTenantRepository } from './app-tenants.js';
 import { SqlAppRepository } from './apps.js';
+import { SqlAuditRepository } from './audit.js';
+import { SqlConsumedTokenRepository } from './consumed-tokens.js';
+import { SqlIntegrationRepository } from './integrations.js';
 import { SqlKeyRepository } from './keys.js';
 import { SqlOutboxRepository } from './mail.js';
 import { SqlMfaRepository } from './mfa.js';
+import { SqlOneTimeTokenRepository } from './one-time-tokens.js';
+import { SqlOrgDirectory } from './org-directory.js';
+import { SqlOrgRepository } from './orgs.js';
 import { SqlPermissionRepository } from './permissions.js';
 import { SqlSessionRepository } from './sessions.js';
+import { SqlAliasRepository } from './spa-aliases.js';
+import { SqlLoginLinkRepository } from './spa-login-links.js';
 import { SqlUserRepository } from './users.js';
 
 export interface Repositories {
@@ -15,6 +27,20 @@ export interface Repositories {
   sessions: SqlSessionRepository;
   outbox: SqlOutboxRepository;
   mfa: SqlMfaRepository;
+  orgs: SqlOrgRepository;
+  /** Org administration (search, expiring memberships with their grants) over the same tables as `orgs`. */
+  orgDirectory: SqlOrgDirectory;
+  oneTimeTokens: SqlOneTimeTokenRepository;
+  integrations: SqlIntegrationRepository;
+  activationTokens: SqlActivationTokenRepository;
+  audit: SqlAuditRepository;
+  appProfiles: SqlProfileRepository;
+  appEmailCodes: SqlEmailCodeRepository;
+  appTenants: SqlTenantRepository;
+  /** spa: survey aliases, login links, and the used ids of one-time signed tokens. */
+  aliases: SqlAliasRepository;
+  loginLinks: SqlLoginLinkRepository;
+  consumedTokens: SqlConsumedTokenRepository;
 }
 
 export function sqlRepositories(store: Store): Repositories {
@@ -26,5 +52,17 @@ export function sqlRepositories(store: Store): Repositories {
     sessions: new SqlSessionRepository(store.db),
     outbox: new SqlOutboxRepository(store.db),
     mfa: new SqlMfaRepository(store.db),
+    orgs: new SqlOrgRepository(store.db),
+    orgDirectory: new SqlOrgDirectory(store.db),
+    oneTimeTokens: new SqlOneTimeTokenRepository(store.db),
+    integrations: new SqlIntegrationRepository(store.db),
+    activationTokens: new SqlActivationTokenRepository(store.db),
+    audit: new SqlAuditRepository(store.db),
+    appProfiles: new SqlProfileRepository(store.db),
+    appEmailCodes: new SqlEmailCodeRepository(store.db),
+    appTenants: new SqlTenantRepository(store.db),
+    aliases: new SqlAliasRepository(store.db),
+    loginLinks: new SqlLoginLinkRepository(store.db),
+    consumedTokens: new SqlConsumedTokenRepository(store.db),
   };
 }

@@ -142,6 +142,16 @@ export class SqlUserRepository implements UserRepository {
     return row ? ((await this.withEmails([row]))[0] ?? null) : null;
   }
 
+  async findByUsernameKey(appId: string, key: string): Promise<User | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('username_key', '=', key)
+      .executeTakeFirst();
+    return row ? ((await this.withEmails([row]))[0] ?? null) : null;
+  }
+
   async update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null> {
     try {
       const found = await this.db.transaction().execute(async (trx) => {
@@ -188,6 +198,20 @@ export class SqlUserRepository implements UserRepository {
     if (query.ids !== undefined && query.ids.length === 0) return [];
     let q = this.db.selectFrom('users').selectAll().where('app_id', '=', appId);
     if (query.ids !== undefined) q = q.where('id', 'in', query.ids);
+    const memberOf = query.memberOf;
+    if (memberOf !== undefined) {
+      if (memberOf.orgIds.length === 0) return [];
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('org_memberships as m')
+            .select('m.user_id')
+            .whereRef('m.user_id', '=', 'users.id')
+            .where('m.org_id', 'in', memberOf.orgIds)
+            .where((w) => w.or([w('m.expires_at', 'is', null), w('m.expires_at', '>', memberOf.at)])),
+        ),
+      );
+    }
     if (query.afterId) q = q.where('id', '>', query.afterId);
     if (query.q) {
       // LIKE wildcards in the prefix are escaped: '%' and '_' typed by a client match themselves.

@@ -1,0 +1,275 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChart } from './chart.js';
+import { megabytes, ms, percent, rate, ratioText, storeTitle, targetText } from './format.js';
+import type { Machine } from './machine.js';
+import type { BenchOptions, ScenarioName, StoreName } from './options.js';
+import { REPO_ROOT } from './paths.js';
+import type { ProfileSummary } from './profile-summary.js';
+import type { Row, ScenarioOutcome } from './scenarios/types.js';
+import { SERVER_SETTINGS } from './server-process.js';
+import type { SeedSummary } from './store-run.js';
+
+export interface StoreSummary {
+  name: StoreName;
+  description: string;
+  seeds: SeedSummary[];
+}
+
+export interface ScenarioRun {
+  scenario: ScenarioName;
+  store: StoreName;
+  outcome?: ScenarioOutcome;
+  error?: string;
+}
+
+export interface ReportInput {
+  machine: Machine & { loadAtEnd: number };
+  options: BenchOptions;
+  stores: StoreSummary[];
+  runs: ScenarioRun[];
+  /** Why a store did not run (e.g. PostgreSQL unreachable). */
+  skipped: string[];
+  profiles: Array<{ label: string; summary: ProfileSummary }>;
+  elapsedS: number;
+}
+
+const CHART_FILE = 'benchmarks.svg';
+
+const ABOUT: Record<ScenarioName, { title: string; what: string; bound: string }> = {
+  'sign-in': {
+    title: '1. Sign-in',
+    what: 'rpc `session.issueToken` with the correct password, a random seeded user per request. **Limit:** argon2id verifications per second in the harness process, with the production (OWASP) parameters, the server’s number of hash slots and as many callers in flight as the load has connections; no HTTP, no storage, no token. **Target:** ≥ 90 % of the limit.',
+    bound:
+      'A sign-in is one argon2id verification on the libuv pool plus event-loop work (user lookup, session insert, one Ed25519 signature, JSON, the log line). The event-loop share competes with the hash threads for the same cores, so the ratio falls when the hash slots occupy every core.',
+  },
+  'token-check': {
+    title: '2. Token check',
+    what: 'rpc `user.info` with body `{}` on self, first with `Authorization: Bearer <token>` (from `session.issueToken`), then with `Cookie: session=<jwt>` (from `session.setCookie`), production logging on (`LOG_LEVEL=info`, JSON lines to stdout, which goes to /dev/null). **Limit:** a bare `node:http` server in its own process answering the same JSON body to the same requests under the same load settings. **Target:** ≥ 65 % of the limit.',
+    bound:
+      'Everything the request does besides writing the body: Fastify routing, hooks and serialisation, the log line, token verification (a cache hit after the first request per token), the revocation lookup and the user read from the store.',
+  },
+  refresh: {
+    title: '3. Refresh',
+    what: 'rpc `session.refreshToken`, every connection refreshing its own chain: each answer’s new token is that connection’s next request (autocannon `setupClient`/requests API). **Limit:** the store’s own rate of the write transaction a refresh commits (a conditional UPDATE of one `session_credentials` row plus the INSERT of its successor, as `SqlSessionRepository.rotate` does), through Kysely in the harness process on the same database, with as many writers as connections, no HTTP. **Target:** ≥ 50 % of the limit.',
+    bound:
+      'Per refresh the server verifies the presented token (expired ones are accepted, so it is never a cache hit), reads the credential, the session and the user, signs the successor, seals it, commits the rotation and verifies the successor again; on SQLite every write transaction is serialised on one connection.',
+  },
+  overload: {
+    title: '4. Overload',
+    what: 'Sign-ins offered open-loop at 4× the measured sign-in limit while a second load runs the bearer token check. **Targets:** the token check keeps ≥ 50 % of its unloaded rate; sign-ins beyond the hash queue are refused with 503 and `Retry-After`, answered within 1 s (p99).',
+    bound:
+      'With every hash slot busy the argon2 threads take the cores the event loop needs; the token check keeps its pace only if hashing leaves it a core. Refusals are immediate once the bounded queue is full; until then, queued sign-ins wait their turn.',
+  },
+  scale: {
+    title: '5. Scale',
+    what: 'A second server on a second database seeded with many more users (`node dist/bench/seed.js`) runs beside the base one (1,000 users); the sign-in and bearer token-check loads alternate between the two servers, so both see the same machine. **Targets:** sign-in p50 latency and token-check throughput with many users within 10 % of the figures with 1,000 users; that server’s RSS under 256 MB throughout.',
+    bound:
+      'Lookups by username and id are index lookups, so the user count should not show; RSS is bounded by the hash slots (19 MiB each) and the caches.',
+  },
+};
+
+const COLUMNS = [
+  'Store',
+  'Measurement',
+  'Throughput (req/s)',
+  'p50 (ms)',
+  'p99 (ms)',
+  'Peak RSS (MB)',
+  'Limit',
+  'Ratio',
+  'Target',
+  'Met?',
+];
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function tableRow(cells: string[]): string {
+  return `| ${cells.map(cell).join(' | ')} |`;
+}
+
+function rowCells(r: Row): string[] {
+  return [
+    storeTitle(r.store),
+    r.note ? `${r.label} (${r.note})` : r.label,
+    rate(r.throughput),
+    ms(r.p50),
+    ms(r.p99),
+    megabytes(r.rssBytes),
+    r.limit ?? '(the limit)',
+    r.check ? ratioText(r.check) : '',
+    r.check ? targetText(r.check) : '',
+    r.check ? (r.check.met ? 'yes' : '**NO**') : '',
+  ];
+}
+
+function machineSection(input: ReportInput): string[] {
+  const { machine, options } = input;
+  const l = options.load;
+  return [
+    '## Machine and settings',
+    '',
+    '| | |',
+    '|---|---|',
+    `| CPU | ${machine.cpu} |`,
+    `| Cores | ${machine.cores} |`,
+    `| Memory | ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB |`,
+    `| Node.js | ${machine.node} |`,
+    `| OS | ${machine.os} |`,
+    `| Date | ${machine.date} |`,
+    `| Load average | ${machine.load.toFixed(2)} when the run started, ${machine.loadAtEnd.toFixed(2)} when it ended (1 minute, ${machine.cores} cores; other work on the machine counts) |`,
+    `| Command | \`${options.command}\` (${options.quick ? 'quick mode' : 'full run'}, ${input.elapsedS.toFixed(0)} s in all) |`,
+    ...input.stores.map((s) => `| ${storeTitle(s.name)} | ${s.description} |`),
+    ...input.skipped.map((s) => `| Skipped | ${s} |`),
+    `| Load | autocannon 8 as a library in the harness process, ${l.connections} connections, pipelining ${l.pipelining}, ${l.durationS} s per measurement after ${l.warmupS} s of warm-up; sign-in ${options.signInConnections} connections; in-process limits ${options.limitDurationS} s. A measurement and its limit alternate in ${l.rounds} rounds, so drift of the shared machine hits both; the scale scenario’s four loads take ${options.scaleLoad.durationS} s each in ${options.scaleLoad.rounds} rounds |`,
+    `| Server | \`node dist/src/cli/index.js serve\` with ${Object.entries(SERVER_SETTINGS)
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(
+        ', ',
+      )}, a free loopback \`PORT\`, the store's \`DATABASE_URL\` and a random 48-character \`LATCHKEY_SECRET\`; stdout to /dev/null |`,
+    `| Users | ${options.baseUsers.toLocaleString('en')} seeded for scenarios 1–4, ${options.scaleUsers.toLocaleString('en')} for scenario 5 |`,
+    '',
+    `The load generator, the server and every limit share this machine’s ${machine.cores} cores, so absolute figures depend on it; each ratio compares two measurements taken minutes apart in the same run, under the same settings.`,
+    '',
+  ];
+}
+
+function summarySection(input: ReportInput, rows: Row[]): string[] {
+  const checked = rows.filter((r) => r.check);
+  const missed = checked.filter((r) => !r.check!.met);
+  const failed = input.runs.filter((r) => r.error);
+  const lines = [
+    '## Summary',
+    '',
+    `![Ratio against target per scenario](${CHART_FILE})`,
+    '',
+    tableRow(['Scenario', 'Store', 'Measurement', 'Ratio', 'Target', 'Met?']),
+    tableRow(['---', '---', '---', '---:', '---:', '---']),
+    ...checked.map((r) =>
+      tableRow([
+        ABOUT[r.scenario].title,
+        storeTitle(r.store),
+        r.label,
+        ratioText(r.check!),
+        targetText(r.check!),
+        r.check!.met ? 'yes' : '**NO**',
+      ]),
+    ),
+    '',
+  ];
+  if (missed.length === 0 && failed.length === 0) lines.push(`All ${checked.length} targets were met.`, '');
+  else {
+    lines.push(
+      `**${missed.length} of ${checked.length} targets missed${failed.length ? `, ${failed.length} scenario runs failed` : ''}:**`,
+      '',
+    );
+    for (const r of missed)
+      lines.push(
+        `- ${ABOUT[r.scenario].title}, ${storeTitle(r.store)}, ${r.label}: ${ratioText(r.check!)} against ${r.limit}; the target is ${targetText(r.check!)}. **Missed.**`,
+      );
+    for (const r of failed)
+      lines.push(`- ${ABOUT[r.scenario].title}, ${storeTitle(r.store)}: the run failed: ${r.error}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+function scenarioSection(scenario: ScenarioName, runs: ScenarioRun[]): string[] {
+  const about = ABOUT[scenario];
+  const rows = runs.flatMap((r) => r.outcome?.rows ?? []);
+  const missed = rows.filter((r) => r.check && !r.check.met);
+  const lines = [
+    `## ${about.title}`,
+    '',
+    about.what,
+    '',
+    tableRow(COLUMNS),
+    tableRow(COLUMNS.map(() => '---')),
+  ];
+  lines.push(...rows.map((r) => tableRow(rowCells(r))), '');
+  for (const r of runs) {
+    for (const note of r.outcome?.notes ?? []) lines.push(`- ${note}`);
+    if (r.error) lines.push(`- ${storeTitle(r.store)}: **failed**: ${r.error}`);
+  }
+  lines.push('');
+  lines.push(
+    missed.length
+      ? `**Target missed** (${missed.map((r) => `${storeTitle(r.store)}: ${r.label}, ${ratioText(r.check!)}`).join('; ')}). What bounds this path: ${about.bound}`
+      : `What bounds this path: ${about.bound}`,
+    '',
+  );
+  return lines;
+}
+
+function profileSection(input: ReportInput): string[] {
+  if (input.profiles.length === 0) return [];
+  const lines = [
+    '## Server CPU profiles',
+    '',
+    'The server ran under `node --cpu-prof`, which slows it down: the figures above are lower than in an unprofiled run. Self time, idle excluded.',
+    '',
+  ];
+  for (const { label, summary } of input.profiles) {
+    lines.push(`### ${label} (${(summary.busyMs / 1000).toFixed(1)} s busy)`, '');
+    lines.push(tableRow(['Place', 'Self (ms)', 'Share']), tableRow(['---', '---:', '---:']));
+    for (const p of summary.places.slice(0, 10))
+      lines.push(tableRow([p.name, p.ms.toFixed(0), percent(p.share)]));
+    for (const [title, entries] of [
+      ['Function (self time)', summary.self],
+      ['Our function (total time)', summary.ownTotal],
+    ] as const) {
+      lines.push('', tableRow([title, 'Where', 'ms', 'Share']), tableRow(['---', '---', '---:', '---:']));
+      for (const f of entries)
+        lines.push(tableRow([`\`${f.name}\``, f.where, f.ms.toFixed(0), percent(f.share)]));
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+export function renderReport(input: ReportInput): string {
+  const rows = input.runs.flatMap((r) => r.outcome?.rows ?? []);
+  const scenarios = input.options.scenarios;
+  return [
+    '# Benchmarks',
+    '',
+    `Generated by \`${input.options.command}\` on ${input.machine.date.slice(0, 10)}. Do not edit by hand: run the command again. The harness lives in \`bench/\`.`,
+    '',
+    'The machines these run on are shared and noisy, so no figure stands alone: every one is a ratio against a limit measured in the same run, on the same machine, with the same load settings. The server runs as a separate process (`node dist/src/cli/index.js serve`) exactly as in production.',
+    '',
+    ...summarySection(input, rows),
+    ...machineSection(input),
+    ...scenarios.flatMap((s) =>
+      scenarioSection(
+        s,
+        input.runs.filter((r) => r.scenario === s),
+      ),
+    ),
+    ...profileSection(input),
+    '## Reproduce',
+    '',
+    '```sh',
+    'npm run bench -- --quick                  # under two minutes: 3 s measurements, 100,000 users for the scale scenario',
+    'npm run bench                             # 10 s measurements, 1,000,000 users',
+    'npm run bench -- --scenario token-check   # one scenario (plus the ones it compares against); --store sqlite|postgres',
+    'npm run bench -- --scenario refresh --cpu-prof --no-report   # profile the server; summary on stdout',
+    'node dist/bench/seed.js --users 1000000 --database-url sqlite:/tmp/latchkey-bench.db',
+    '```',
+    '',
+    'PostgreSQL is used when it answers at `postgres://postgres@127.0.0.1:5432/postgres` (or `BENCH_PG_URL`); each run creates its own database and drops it afterwards.',
+    '',
+  ].join('\n');
+}
+
+/** Writes docs/benchmarks.md and docs/benchmarks.svg; returns their paths relative to the repository. */
+export function writeReport(input: ReportInput): string[] {
+  const docs = join(REPO_ROOT, 'docs');
+  mkdirSync(docs, { recursive: true });
+  const rows = input.runs.flatMap((r) => r.outcome?.rows ?? []);
+  const title = `Latchkey benchmarks, ${input.machine.date.slice(0, 10)} (${input.options.quick ? 'quick' : 'full'})`;
+  writeFileSync(join(docs, CHART_FILE), renderChart(rows, title));
+  writeFileSync(join(docs, 'benchmarks.md'), renderReport(input));
+  return [`docs/benchmarks.md`, `docs/${CHART_FILE}`];
+}

@@ -1,0 +1,113 @@
+import { expectRpcOk, sessionCookie, signInAll } from '../client.js';
+import { startBareHttp } from '../limits/bare-http.js';
+import { type LoadResult, type LoadSpec, mergeLoads, runLoad, warmUp } from '../load.js';
+import { trackingPeak } from '../rss.js';
+import { alternate } from '../stats.js';
+import type { StoreRun } from '../store-run.js';
+import { randomBenchUser } from '../users.js';
+import { check, loadRow, type ScenarioOutcome } from './types.js';
+
+export const USER_INFO_PATH = '/api/user.info';
+
+/** user.info on self, connection i presenting credential i mod n in `header`. */
+export function tokenCheckLoad(
+  url: string,
+  header: 'authorization' | 'cookie',
+  credentials: string[],
+  connections: number,
+  durationS: number,
+): LoadSpec {
+  const value = (c: string) => (header === 'authorization' ? `Bearer ${c}` : c);
+  return {
+    url,
+    path: USER_INFO_PATH,
+    connections,
+    durationS,
+    body: '{}',
+    client: (i) => ({ headers: { [header]: value(credentials[i % credentials.length]!) } }),
+  };
+}
+
+/** Measures the bearer token check once (scale scenario), after checking a token really succeeds. */
+export async function measureTokenCheck(
+  run: StoreRun,
+  tokens: string[],
+): Promise<{ result: LoadResult; rss: number | null }> {
+  const { server, options } = run;
+  await expectRpcOk(server.url, 'user.info', {}, { authorization: `Bearer ${tokens[0]}` });
+  const spec = tokenCheckLoad(
+    server.url,
+    'authorization',
+    tokens,
+    options.load.connections,
+    options.load.durationS,
+  );
+  await warmUp(spec, options.load.warmupS);
+  server.rss.reset();
+  const result = await runLoad(spec);
+  return { result, rss: server.rss.peakBytes() };
+}
+
+/** Scenario 2: user.info with a bearer token and with the session cookie, against a bare node:http server. */
+export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome> {
+  const { options, server } = run;
+  const { rounds, connections, durationS, warmupS } = options.load;
+  const store = run.target.name;
+  const tokens = await run.bearerTokens(options.tokenCount);
+  const cookieUsers = Array.from({ length: options.tokenCount }, () => randomBenchUser(run.users));
+  const cookies = await signInAll(cookieUsers, (u) => sessionCookie(server.url, u));
+  run.figures.bearerTokens = tokens;
+  const answer = await expectRpcOk(server.url, 'user.info', {}, { authorization: `Bearer ${tokens[0]}` });
+  await expectRpcOk(server.url, 'user.info', {}, { cookie: cookies[0]! });
+
+  const roundS = durationS / rounds;
+  const bearerSpec = tokenCheckLoad(server.url, 'authorization', tokens, connections, roundS);
+  const cookieSpec = tokenCheckLoad(server.url, 'cookie', cookies, connections, roundS);
+  // The same requests, the same settings, the same JSON body, from a bare node:http server.
+  const bare = await startBareHttp(answer.text);
+  const bareSpec = tokenCheckLoad(bare.url, 'authorization', tokens, connections, roundS);
+  const rss = { bearer: { bytes: null as number | null }, cookie: { bytes: null as number | null } };
+  let measured: { bearer: LoadResult[]; bare: LoadResult[]; cookie: LoadResult[] };
+  try {
+    for (const spec of [bearerSpec, cookieSpec, bareSpec]) await warmUp(spec, warmupS);
+    measured = await alternate(rounds, {
+      bearer: trackingPeak(server.rss, rss.bearer, () => runLoad(bearerSpec)),
+      bare: () => runLoad(bareSpec),
+      cookie: trackingPeak(server.rss, rss.cookie, () => runLoad(cookieSpec)),
+    });
+  } finally {
+    await bare.stop();
+  }
+  const bearer = mergeLoads(measured.bearer);
+  const cookie = mergeLoads(measured.cookie);
+  const limit = mergeLoads(measured.bare);
+  run.figures.bearer = bearer;
+
+  const limitText = `${Math.round(limit.throughput).toLocaleString('en')} req/s (bare node:http)`;
+  const base = { scenario: 'token-check' as const, store };
+  const failures = (r: LoadResult) => `${r.failed} failed, ${r.errors} connection errors`;
+  const perRound = (results: LoadResult[]) => results.map((r) => Math.round(r.throughput)).join(', ');
+  return {
+    rows: [
+      loadRow({ ...base, label: 'limit: bare node:http, same body' }, limit, null, null, null),
+      loadRow(
+        { ...base, label: 'user.info, Authorization: Bearer' },
+        bearer,
+        rss.bearer.bytes,
+        limitText,
+        check(bearer.throughput / limit.throughput, 0.65, 'min'),
+      ),
+      loadRow(
+        { ...base, label: 'user.info, Cookie: session' },
+        cookie,
+        rss.cookie.bytes,
+        limitText,
+        check(cookie.throughput / limit.throughput, 0.65, 'min'),
+      ),
+    ],
+    notes: [
+      `${store}: ${rounds} alternating rounds (bearer, bare, cookie); req/s per round: bearer ${perRound(measured.bearer)}, bare ${perRound(measured.bare)}, cookie ${perRound(measured.cookie)}.`,
+      `${store}: ${connections} connections spread over ${tokens.length} tokens / ${cookies.length} cookies; bearer ${failures(bearer)}, cookie ${failures(cookie)}, bare ${failures(limit)}.`,
+    ],
+  };
+}

@@ -1,0 +1,221 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../../../identity/types.js';
+import type { Services } from '../../../services.js';
+import { clientInfo } from '../../client.js';
+import { SECURITY } from '../../openapi/index.js';
+import { authorizationToken, loginArgs, rawBody, stringFields } from './body.js';
+import { badRequest, handleAppsError } from './errors.js';
+import {
+  appsErrors,
+  ChangePasswordBody,
+  DeviceResult,
+  EmailCodeBody,
+  EmailCodeResult,
+  EmailCodeVerifyBody,
+  Empty,
+  LoginBody,
+  Params,
+  PrincipalToken,
+  SignUpBody,
+  SignUpResult,
+  VerifiedEmailResult,
+} from './schemas.js';
+
+/** Where the dialect is mounted; the reference's paths are fixed. */
+export const APPS_PREFIX = '/api/v2/apps';
+
+interface AppsRoute {
+  path: string;
+  summary: string;
+  description: string;
+  body?: TSchema;
+  bearer?: boolean;
+  response: Record<number, TSchema>;
+  handler: (ctx: { app: App; request: FastifyRequest; reply: FastifyReply }) => Promise<FastifyReply>;
+}
+
+/**
+ * The apps dialect (voedger-compatible): `POST /api/v2/apps/{owner}/{app}/…`, one app
+ * (tenant) per path. Every error, from a malformed body to a bug, is the reference's
+ * `{"status": <HTTP status>, "message": "…"}`. The routes only translate: the rules
+ * live in the core (src/apps).
+ */
+export async function registerApps(scope: FastifyInstance, services: Services): Promise<void> {
+  const core = services.appsCore;
+  // Bodies arrive as text: each route reads its own, with the reference's wording for
+  // every problem (a generic validator would answer in its own words). Other types: 415.
+  scope.removeContentTypeParser('text/plain');
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
+  scope.setErrorHandler(handleAppsError);
+
+  const routes: AppsRoute[] = [
+    {
+      path: '/auth/login',
+      summary: 'Issue a principal token in exchange for valid credentials',
+      description:
+        'Every credential failure (unknown, deactivated login; wrong password) is the same 401. ' +
+        'Throttled per login and per client address (429 with Retry-After).',
+      body: LoginBody,
+      response: {
+        200: PrincipalToken,
+        ...appsErrors([400, 401, 409, 413, 415, 429, 500, 503], {
+          409: 'The profile workspace is not yet ready; repeat the request',
+          500: 'The profile workspace could not be created (`the login profile is created with an error: …`), or an internal error',
+        }),
+      },
+      handler: async ({ app, request, reply }) => {
+        const { login, password } = loginArgs(rawBody(request));
+        const issued = await core.logins.login(app, login, password, clientInfo(request));
+        return reply.send({
+          principalToken: issued.value,
+          expiresInSeconds: issued.expiresInSeconds,
+          profileWSID: issued.profileWSID,
+        });
+      },
+    },
+    {
+      path: '/auth/refresh',
+      summary: 'Exchange a valid principal token for a new one with the same claims',
+      description:
+        'The presented token is rotated: refreshing it again within 60 s returns the same successor; ' +
+        'after that, it is taken for a stolen token and the whole session ends.',
+      bearer: true,
+      response: { 200: PrincipalToken, ...appsErrors([400, 401, 413, 415, 500, 503]) },
+      handler: async ({ app, request, reply }) => {
+        const issued = await core.logins.refresh(app, authorizationToken(request));
+        return reply.send({
+          principalToken: issued.value,
+          expiresInSeconds: issued.expiresInSeconds,
+          profileWSID: issued.profileWSID,
+        });
+      },
+    },
+    {
+      path: '/auth/logout',
+      summary: 'Sign out: revoke the principal token and every token refreshed from it (Latchkey extension)',
+      description: 'Not in the reference, which cannot revoke a token.',
+      bearer: true,
+      response: { 204: Empty, ...appsErrors([400, 401, 413, 415, 500, 503]) },
+      handler: async ({ app, request, reply }) => {
+        await core.logins.signOut(app, authorizationToken(request));
+        return reply.status(204).send();
+      },
+    },
+    {
+      path: '/users',
+      summary: 'Create a login from a verified email address (sign-up)',
+      description:
+        'The verified address becomes the login. The profile workspace is created in the background: ' +
+        'sign-in answers 409 until it is ready.',
+      body: SignUpBody,
+      response: {
+        201: SignUpResult,
+        ...appsErrors([400, 409, 413, 415, 500, 503], { 409: 'sign-in identifier already exists' }),
+      },
+      handler: async ({ app, request, reply }) => {
+        const body = stringFields(rawBody(request), ['verifiedEmailToken', 'displayName', 'password']);
+        const user = await core.logins.signUp(app, body.verifiedEmailToken, body.password, body.displayName);
+        return reply.status(201).send({ currentWLogOffset: 0, newIDs: { '1': user.id } });
+      },
+    },
+    {
+      path: '/users/change-password',
+      summary: "Change a login's password with the old one",
+      description:
+        'At most one call a minute per login, failed ones included (429). Ends every session of the login.',
+      body: ChangePasswordBody,
+      response: { 200: Empty, ...appsErrors([400, 401, 413, 415, 429, 500, 503]) },
+      handler: async ({ app, request, reply }) => {
+        const body = stringFields(rawBody(request), ['login', 'oldPassword', 'newPassword']);
+        await core.logins.changePassword(
+          app,
+          body.login,
+          body.oldPassword,
+          body.newPassword,
+          clientInfo(request),
+        );
+        return reply.status(200).send();
+      },
+    },
+    {
+      path: '/users/email-code',
+      summary: 'Mail a 6-digit code that proves an address, for sign-up (Latchkey extension)',
+      description:
+        'Answers the same whether or not the address has a login. Throttled per address and per client (429).',
+      body: EmailCodeBody,
+      response: { 200: EmailCodeResult, ...appsErrors([400, 413, 415, 429, 500, 503]) },
+      handler: async ({ app, request, reply }) => {
+        const { email } = stringFields(rawBody(request), ['email']);
+        return reply.send(await core.emailCodes.request(app, email, clientInfo(request)));
+      },
+    },
+    {
+      path: '/users/email-code/verify',
+      summary: 'Exchange the mailed code for a verified-email token (Latchkey extension)',
+      description: 'Each code works once, for 10 minutes, and is burnt after 5 wrong guesses.',
+      body: EmailCodeVerifyBody,
+      response: { 200: VerifiedEmailResult, ...appsErrors([400, 413, 415, 429, 500, 503]) },
+      handler: async ({ app, request, reply }) => {
+        const body = stringFields(rawBody(request), ['verificationToken', 'code']);
+        return reply.send(
+          await core.emailCodes.verify(app, body.verificationToken, body.code, clientInfo(request)),
+        );
+      },
+    },
+    {
+      path: '/devices',
+      summary: 'Create a device login with generated credentials (SubjectKind 2)',
+      description:
+        'Takes no body (any body is `unexpected body`) and no authentication, as the reference; ' +
+        'throttled per client address (429). Sign in with the answer once its profile is ready.',
+      response: { 201: DeviceResult, ...appsErrors([400, 413, 415, 429, 500, 503]) },
+      handler: async ({ app, request, reply }) => {
+        if (rawBody(request).length > 0) throw badRequest('unexpected body');
+        return reply.status(201).send(await core.logins.createDevice(app, clientInfo(request)));
+      },
+    },
+  ];
+
+  for (const route of routes) {
+    const url = `/:owner/:app${route.path}`;
+    scope.route({
+      method: 'POST',
+      url,
+      schema: {
+        summary: route.summary,
+        description: route.description,
+        tags: ['apps'],
+        params: Params,
+        ...(route.body ? { body: route.body } : {}),
+        security: route.bearer ? [{ BearerAuth: [] }] : SECURITY.none,
+        response: route.response,
+      },
+      // The schemas document the routes; the handlers check (see above).
+      attachValidation: true,
+      handler: async (request, reply) => {
+        const { owner, app: name } = request.params as { owner: string; app: string };
+        const app = await core.directory.resolve(owner, name);
+        return route.handler({ app, request, reply });
+      },
+    });
+    // Other verbs answer 405 (HttpError); left out of the document, where only POST is listed.
+    scope.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url,
+      schema: { hide: true },
+      handler: async (_request, reply) =>
+        reply
+          .status(405)
+          .header('allow', 'POST')
+          .send({
+            statusCode: 405,
+            error: 'Method Not Allowed',
+            message: `${route.path} accepts POST only`,
+          }),
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Services } from '../services.js';
+import { runWithContext } from '../shared/request-context.js';
+
+/** Which face of Latchkey a request is for, by path; a small fixed set keeps metric labels bounded. */
+export function dialectOf(path: string, config: Config): string {
+  if (path.startsWith(`${config.rpc.prefix}/`) && !path.startsWith('/api/v2/')) return 'rpc';
+  if (path.startsWith('/api/v2/apps/')) return 'apps';
+  if (path.startsWith('/admin/')) return 'admin';
+  if (/^\/(auth\/|authentication|signup|activate)/.test(path)) return 'feathers';
+  if (/^\/(login|refresh|logout)/.test(path)) return 'spa';
+  if (/^\/(mfa|verify-email)/.test(path)) return 'pages';
+  return 'ops';
+}
+
+function clientAddress(request: FastifyRequest): string | null {
+  return request.ip ?? null;
+}
+
+/**
+ * Opens the request context the core reads (client address, user agent, request id,
+ * dialect) and records every request in the metrics. The context is entered with
+ * run() around the rest of the request, so it follows every await of the handler.
+ */
+export function registerObservability(app: FastifyInstance, services: Services): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const ua = request.headers['user-agent'];
+    runWithContext(
+      {
+        requestId: request.id,
+        ip: clientAddress(request),
+        userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+        dialect: dialectOf(request.url.split('?')[0] ?? '', services.config),
+      },
+      done,
+    );
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, not the URL: ids and app names must not become label values.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { route, method: request.method, status: String(reply.statusCode) };
+    services.metrics.requests.inc(labels);
+    services.metrics.requestSeconds.observe(labels, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics of this process',
+        tags: ['operations'],
+        response: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', services.metrics.registry.contentType);
+      return services.metrics.registry.metrics();
+    },
+  );
+}

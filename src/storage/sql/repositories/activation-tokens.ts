@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { ActivationToken, ActivationTokenRepository } from '../../../identity/registration.js';
+import type { ActivationTokensTable, Database } from '../schema.js';
+
+const toToken = (r: ActivationTokensTable): ActivationToken => ({
+  id: r.id,
+  appId: r.app_id,
+  userId: r.user_id,
+  email: r.email,
+  tokenHash: r.token_hash,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export class SqlActivationTokenRepository implements ActivationTokenRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(token: ActivationToken): Promise<void> {
+    await this.db
+      .insertInto('activation_tokens')
+      .values({
+        id: token.id,
+        app_id: token.appId,
+        user_id: token.userId,
+        email: token.email,
+        token_hash: token.tokenHash,
+        created_at: token.createdAt,
+        expires_at: token.expiresAt,
+        used_at: null,
+      })
+      .execute();
+  }
+
+  async consume(tokenHash: string, now: number): Promise<ActivationToken | null> {
+    // One conditional UPDATE is the consume-once: PostgreSQL makes a concurrent one wait
+    // on the row lock and then find used_at set; SQLite serialises writers. Exactly one
+    // caller gets the row back.
+    const row = await this.db
+      .updateTable('activation_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toToken(row) : null;
+  }
+
+  async deleteExpiredBefore(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('activation_tokens')
+      .where('expires_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { OWASP_ARGON2 } from '../../src/identity/passwords.js';
+import { apps, createApp, readyLogin, startAppsServer } from '../apps/support.js';
+import { backends } from '../helpers/backends.js';
+import { type TestServer, UNLIMITED } from '../helpers/server.js';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/** Headers that legitimately differ per response. */
+const VOLATILE = new Set(['date', 'x-request-id', 'content-length']);
+const APP = 'enum/app';
+
+for (const backend of (await backends()).slice(0, 1)) {
+  describe(`apps sign-in does not reveal whether a login exists (${backend.name})`, () => {
+    let server: TestServer;
+    before(async () => {
+      // Real argon2id parameters: a missing dummy verification would show as ~20 ms.
+      // Throttling is off here: hundreds of failures from one address would (rightly) be refused.
+      server = await startAppsServer(backend, { argon2: OWASP_ARGON2, limiter: UNLIMITED });
+      const app = await createApp(server, APP);
+      await readyLogin(server, app, 'known@example.com', 'known-password-1', { email: 'known@example.com' });
+      const gone = await readyLogin(server, app, 'gone', 'gone-password-1');
+      await server.services.users.deactivate(app.id, gone.id);
+    });
+    after(async () => server.close());
+
+    const attempts = {
+      unknown: { login: 'nobody@example.com', password: 'some password 1' },
+      unknownPlain: { login: 'nobody', password: 'some password 1' },
+      wrongPassword: { login: 'known@example.com', password: 'some password 1' },
+      otherCase: { login: 'KNOWN@example.com', password: 'known-password-1' },
+      deactivated: { login: 'gone', password: 'gone-password-1' },
+    };
+
+    function assertAlike(responses: Array<Awaited<ReturnType<typeof apps>>>, body: unknown) {
+      const first = responses[0]!;
+      const keys = (r: (typeof responses)[number]) =>
+        Object.keys(r.headers)
+          .filter((h) => !VOLATILE.has(h))
+          .sort();
+      for (const res of responses) {
+        assert.equal(res.status, first.status);
+        assert.deepEqual(res.body, body);
+        assert.deepEqual(keys(res), keys(first));
+        for (const h of keys(first))
+          if (h !== 'x-request-id') assert.equal(res.headers[h], first.headers[h], h);
+        assert.equal(res.headers['set-cookie'], undefined);
+        assert.equal(res.raw.body.length, first.raw.body.length);
+      }
+    }
+
+    test('login: same status, body and headers for an unknown login, a wrong password and a deactivated login', async () => {
+      const responses = await Promise.all(
+        Object.values(attempts).map((json) => apps(server, APP, '/auth/login', { json })),
+      );
+      assertAlike(responses, { status: 401, message: 'login or password is incorrect' });
+    });
+
+    test('change-password: same answer for an unknown login and a wrong old password', async () => {
+      const responses = await Promise.all(
+        Object.values(attempts).map((a) =>
+          apps(server, APP, '/users/change-password', {
+            json: { login: a.login, oldPassword: a.password, newPassword: 'new-password-123' },
+          }),
+        ),
+      );
+      assertAlike(responses, { status: 401, message: 'login or password is incorrect' });
+    });
+
+    test('email-code: the same answer whether or not the address has a login', async () => {
+      const known = await apps(server, APP, '/users/email-code', { json: { email: 'known@example.com' } });
+      const unknown = await apps(server, APP, '/users/email-code', { json: { email: 'nobody@example.com' } });
+      assert.equal(known.status, 200);
+      assert.equal(unknown.status, 200);
+      assert.deepEqual(Object.keys(known.body), Object.keys(unknown.body));
+      assert.equal(known.raw.body.length, unknown.raw.body.length);
+    });
+
+    test('timing: medians of unknown login, wrong password and deactivated login within 5 ms or 10 %', async () => {
+      const samples: Record<string, number[]> = { unknown: [], wrongPassword: [], deactivated: [] };
+      for (let round = 0; round < 100; round++) {
+        for (const name of Object.keys(samples)) {
+          const started = performance.now();
+          await apps(server, APP, '/auth/login', { json: attempts[name as keyof typeof attempts] });
+          samples[name]!.push(performance.now() - started);
+        }
+      }
+      const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+      const values = Object.values(medians);
+      const spread = Math.max(...values) - Math.min(...values);
+      const relative = spread / Math.min(...values);
+      assert.ok(
+        spread < 5 || relative < 0.1,
+        `medians differ by ${spread.toFixed(2)} ms (${(relative * 100).toFixed(1)} %): ${JSON.stringify(medians)}`,
+      );
+      assert.ok(Math.min(...values) > 5, `argon2id should take milliseconds: ${JSON.stringify(medians)}`);
+    });
+  });
+}

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { OWASP_ARGON2 } from '../../src/identity/passwords.js';
+import { backends } from '../helpers/backends.js';
+import { seedUser, startTestServer, type TestServer, UNLIMITED } from '../helpers/server.js';
+import { enrollTotp, type SpaResponse, spa } from '../spa/support.js';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/** Headers that legitimately differ per response. */
+const VOLATILE = new Set(['date', 'x-request-id', 'content-length']);
+const headerNames = (res: SpaResponse) =>
+  Object.keys(res.headers)
+    .filter((h) => !VOLATILE.has(h))
+    .sort();
+
+function assertAlike(responses: SpaResponse[]): void {
+  const first = responses[0]!;
+  for (const res of responses) {
+    assert.equal(res.status, 401);
+    assert.deepEqual(res.body, { message: 'Provided credentials do not match our records.' });
+    assert.deepEqual(headerNames(res), headerNames(first));
+    assert.equal(res.headers['set-cookie'], undefined);
+    assert.equal(res.raw.body, first.raw.body);
+  }
+}
+
+for (const backend of (await backends()).slice(0, 1)) {
+  describe(`spa sign-in does not reveal whether an account, alias or link exists (${backend.name})`, () => {
+    let server: TestServer;
+    let known: Awaited<ReturnType<typeof seedUser>>;
+    let deactivated: Awaited<ReturnType<typeof seedUser>>;
+    let withMfa: Awaited<ReturnType<typeof seedUser>>;
+    before(async () => {
+      // Real argon2id parameters: a missing dummy verification would show as ~20 ms.
+      // Throttling is off here: hundreds of failures from one address would (rightly) be refused.
+      server = await startTestServer(backend, { argon2: OWASP_ARGON2, limiter: UNLIMITED });
+      const appId = server.services.defaultApp.id;
+      known = await seedUser(server);
+      deactivated = await seedUser(server);
+      withMfa = await seedUser(server);
+      await enrollTotp(server, withMfa);
+      await server.services.users.deactivate(appId, deactivated.id);
+      await server.services.spa.aliases.create(appId, {
+        userId: known.id,
+        surveyId: 'enum',
+        userName: 'known',
+      });
+      await server.services.spa.aliases.create(appId, {
+        userId: deactivated.id,
+        surveyId: 'enum',
+        userName: 'gone',
+      });
+    });
+    after(async () => server.close());
+
+    const logins = () => ({
+      unknown: { email: 'no-such-user@example.com', password: 'some password 1' },
+      wrongPassword: { email: known.emails[0]!.address, password: 'some password 1' },
+      deactivated: { email: deactivated.emails[0]!.address, password: deactivated.password },
+      mfaWrongPassword: { email: withMfa.emails[0]!.address, password: 'some password 1' },
+    });
+    const aliases = () => ({
+      unknown: { userName: 'nobody', password: 'some password 1', surveyId: 'enum' },
+      unknownSurvey: { userName: 'known', password: known.password, surveyId: 'no-such-survey' },
+      wrongPassword: { userName: 'known', password: 'some password 1', surveyId: 'enum' },
+      deactivated: { userName: 'gone', password: deactivated.password, surveyId: 'enum' },
+    });
+
+    test('/login: same status, body, headers and no cookie for every failure', async () => {
+      const responses: SpaResponse[] = [];
+      for (const body of Object.values(logins())) responses.push(await spa(server, '/login', body));
+      assertAlike(responses);
+    });
+
+    test('/login/alias: unknown alias, another survey, wrong password and deactivated user answer alike', async () => {
+      const responses: SpaResponse[] = [];
+      for (const body of Object.values(aliases())) responses.push(await spa(server, '/login/alias', body));
+      assertAlike(responses);
+    });
+
+    test('/login/token: unknown, revoked and deactivated-user links answer alike', async () => {
+      const appId = server.services.defaultApp.id;
+      const revoked = await server.services.spa.loginLinks.create(appId, { userId: known.id });
+      await server.services.spa.loginLinks.revoke(appId, revoked.link.id);
+      const other = await seedUser(server);
+      const ofDeactivated = await server.services.spa.loginLinks.create(appId, { userId: other.id });
+      await server.services.users.deactivate(appId, other.id);
+      const responses: SpaResponse[] = [];
+      for (const token of ['A'.repeat(43), revoked.token, ofDeactivated.token]) {
+        responses.push(await spa(server, '/login/token', { token }));
+      }
+      assertAlike(responses);
+    });
+
+    /**
+     * Paired comparison: each round times every class back to back (in a rotating order),
+     * and the test looks at the median of each class's difference to the first class in
+     * the same round. Load that comes and goes (other suites, other processes) hits both
+     * sides of a pair alike and cancels out, where comparing plain medians would not.
+     */
+    const timing = async (path: string, bodies: Record<string, unknown>) => {
+      const names = Object.keys(bodies);
+      const rounds: Array<Record<string, number>> = [];
+      for (let round = 0; round < 200; round++) {
+        const times: Record<string, number> = {};
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(round + i) % names.length]!;
+          const started = performance.now();
+          await spa(server, path, bodies[name]);
+          times[name] = performance.now() - started;
+        }
+        rounds.push(times);
+      }
+      const [base, ...others] = names;
+      const baseline = median(rounds.map((r) => r[base!]!));
+      const differences = Object.fromEntries(
+        others.map((name) => [name, median(rounds.map((r) => r[name]! - r[base!]!))]),
+      );
+      for (const [name, difference] of Object.entries(differences)) {
+        assert.ok(
+          Math.abs(difference) < 5 || Math.abs(difference) / baseline < 0.1,
+          `${path}: ${name} differs from ${base} by a median ${difference.toFixed(2)} ms (${base} ≈ ${baseline.toFixed(2)} ms): ${JSON.stringify(differences)}`,
+        );
+      }
+      assert.ok(
+        baseline > 5,
+        `argon2id at production parameters takes milliseconds: ${baseline.toFixed(2)} ms`,
+      );
+    };
+
+    test('timing: /login unknown user, wrong password and deactivated user within 5 ms or 10 % (paired medians)', async () => {
+      const { unknown, wrongPassword, deactivated: gone } = logins();
+      await timing('/login', { unknown, wrongPassword, deactivated: gone });
+    });
+
+    test('timing: /login/alias unknown alias and wrong password within 5 ms or 10 % (paired medians)', async () => {
+      const { unknown, wrongPassword } = aliases();
+      await timing('/login/alias', { unknown, wrongPassword });
+    });
+  });
+}

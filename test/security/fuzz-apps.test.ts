@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { createApp, readyLogin, signIn, startAppsServer } from '../apps/support.js';
+import { backends } from '../helpers/backends.js';
+import type { TestServer } from '../helpers/server.js';
+
+/** Every route of the apps dialect, under /api/v2/apps/{owner}/{app}. */
+const ROUTES = [
+  '/auth/login',
+  '/auth/refresh',
+  '/auth/logout',
+  '/users',
+  '/users/change-password',
+  '/users/email-code',
+  '/users/email-code/verify',
+  '/devices',
+];
+
+const hostileKey = fc.constantFrom(
+  '__proto__',
+  'constructor',
+  'prototype',
+  'login',
+  'password',
+  'Login',
+  'verifiedEmailToken',
+  'displayName',
+  'oldPassword',
+  'newPassword',
+  'email',
+  'verificationToken',
+  'code',
+  '',
+);
+const leaf = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'grapheme', maxLength: 50 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant('x'.repeat(20_000)),
+  fc.constant('a@b.co'),
+  fc.constant('123456'),
+  fc.constant('eyJhbGciOiJub25lIn0.e30.'),
+);
+const hostileValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    leaf,
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('value'), { maxKeys: 5 }),
+  ),
+})).value;
+
+/** Bodies naming the routes' real fields with hostile values, so checks past the first one run too. */
+const nearlyValidBody = fc.record(
+  {
+    login: hostileValue,
+    password: hostileValue,
+    verifiedEmailToken: hostileValue,
+    displayName: hostileValue,
+    oldPassword: hostileValue,
+    newPassword: hostileValue,
+    email: hostileValue,
+    verificationToken: hostileValue,
+    code: hostileValue,
+  },
+  { requiredKeys: [] },
+);
+
+const rawBodies = fc.oneof(
+  hostileValue.map((v) => JSON.stringify(v)),
+  nearlyValidBody.map((v) => JSON.stringify(v)),
+  fc.string(),
+  fc.constant('{"login":'),
+  fc.constant('{"__proto__":{"polluted":true}}'),
+  fc.constant('{"constructor":{"prototype":{"polluted":true}}}'),
+  fc.constant(`${'['.repeat(5000)}${']'.repeat(5000)}`),
+  fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+  fc.constant(''),
+  fc.constant('null'),
+);
+const contentTypes = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  undefined,
+);
+const authorizations = fc.oneof(
+  fc.constant<string | null>(null),
+  fc.constant('valid'),
+  fc.string().map((s) => `Bearer ${s}`),
+  fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+  fc.string(),
+);
+
+const segment = fc.string({ minLength: 1, maxLength: 80 }).filter((s) => s !== '.' && s !== '..');
+
+function assertAppsAnswer(where: string, status: number, body: string): void {
+  assert.ok(status < 500, `${where} answered ${status}: ${body}`);
+  if (status >= 400) {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(parsed), ['status', 'message'], `${where}: ${body}`);
+    assert.equal(parsed['status'], status, `${where}: ${body}`);
+    assert.equal(typeof parsed['message'], 'string');
+  }
+}
+
+for (const backend of (await backends()).slice(0, 1)) {
+  describe(`fuzzing every apps route (${backend.name})`, () => {
+    let server: TestServer;
+    let token: string;
+    before(async () => {
+      server = await startAppsServer(backend);
+      const app = await createApp(server, 'fuzz/app');
+      await readyLogin(server, app, 'fuzzer', 'fuzzer-password-1');
+      token = await signIn(server, 'fuzz/app', 'fuzzer', 'fuzzer-password-1');
+    });
+    after(async () => server.close());
+
+    test('random bodies, content types and Authorization headers never produce a 5xx, a crash or another error shape', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...ROUTES),
+          rawBodies,
+          contentTypes,
+          authorizations,
+          async (route, payload, contentType, authorization) => {
+            const headers: Record<string, string> = {};
+            if (contentType) headers['content-type'] = contentType;
+            // Sign-out with the valid token would end the session every later case relies on.
+            if (authorization === 'valid') {
+              if (route !== '/auth/logout') headers['authorization'] = `Bearer ${token}`;
+            } else if (authorization !== null) headers['authorization'] = authorization;
+            const res = await server.inject({
+              method: 'POST',
+              url: `/api/v2/apps/fuzz/app${route}`,
+              headers,
+              payload,
+            });
+            assertAppsAnswer(route, res.statusCode, res.body);
+            assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'prototype pollution');
+          },
+        ),
+        { numRuns: 800 },
+      );
+    });
+
+    test('random {owner}/{app} path segments are a 400 (or a 404 for paths that match no route), never a 5xx', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          // `.` and `..` are dot-segments: URL parsing removes them before any server sees them.
+          segment,
+          segment,
+          fc.constantFrom(...ROUTES),
+          async (owner, name, route) => {
+            const res = await server.inject({
+              method: 'POST',
+              url: `/api/v2/apps/${encodeURIComponent(owner)}/${encodeURIComponent(name)}${route}`,
+              headers: { 'content-type': 'application/json' },
+              payload: '{}',
+            });
+            assert.ok(res.statusCode < 500, `${owner}/${name}: ${res.statusCode} ${res.body}`);
+            if (res.statusCode !== 404)
+              assertAppsAnswer(`${owner}/${name}${route}`, res.statusCode, res.body);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    test('a body over the limit is a 413 in the error object', async () => {
+      for (const route of ROUTES) {
+        const res = await server.inject({
+          method: 'POST',
+          url: `/api/v2/apps/fuzz/app${route}`,
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ login: 'x', password: 'p'.repeat(server.config.bodyLimitBytes) }),
+        });
+        assert.equal(res.statusCode, 413, route);
+        assertAppsAnswer(route, res.statusCode, res.body);
+      }
+    });
+
+    test('invalid UTF-8 in a JSON body is a clean refusal', async () => {
+      const payload = Buffer.concat([
+        Buffer.from('{"login":"'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('","password":"abcdefgh"}'),
+      ]);
+      const res = await server.inject({
+        method: 'POST',
+        url: '/api/v2/apps/fuzz/app/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(res.statusCode, 401);
+      assertAppsAnswer('/auth/login', res.statusCode, res.body);
+    });
+  });
+}
