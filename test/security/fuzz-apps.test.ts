@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { createApp, readyLogin, signIn, startAppsServer } from '../apps/support.js';
 import { backends } from '../helpers/backends.js';
+import { hostileBodies } from '../helpers/fuzz.js';
 import type { TestServer } from '../helpers/server.js';
 
 /** Every route of the apps dialect, under /api/v2/apps/{owner}/{app}. */
@@ -17,71 +18,34 @@ const ROUTES = [
   '/devices',
 ];
 
-const hostileKey = fc.constantFrom(
-  '__proto__',
-  'constructor',
-  'prototype',
-  'login',
-  'password',
-  'Login',
-  'verifiedEmailToken',
-  'displayName',
-  'oldPassword',
-  'newPassword',
-  'email',
-  'verificationToken',
-  'code',
-  '',
-);
-const leaf = fc.oneof(
-  fc.string(),
-  fc.string({ unit: 'grapheme', maxLength: 50 }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant('x'.repeat(20_000)),
-  fc.constant('a@b.co'),
-  fc.constant('123456'),
-  fc.constant('eyJhbGciOiJub25lIn0.e30.'),
-);
-const hostileValue = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    leaf,
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('value'), { maxKeys: 5 }),
-  ),
-})).value;
+const { rawBodies } = hostileBodies({
+  keys: [
+    'login',
+    'password',
+    'Login',
+    'verifiedEmailToken',
+    'displayName',
+    'oldPassword',
+    'newPassword',
+    'email',
+    'verificationToken',
+    'code',
+  ],
+  fields: [
+    'login',
+    'password',
+    'verifiedEmailToken',
+    'displayName',
+    'oldPassword',
+    'newPassword',
+    'email',
+    'verificationToken',
+    'code',
+  ],
+  leaves: [fc.constant('a@b.co'), fc.constant('123456'), fc.constant('eyJhbGciOiJub25lIn0.e30.')],
+  raw: ['{"login":', 'null'],
+});
 
-/** Bodies naming the routes' real fields with hostile values, so checks past the first one run too. */
-const nearlyValidBody = fc.record(
-  {
-    login: hostileValue,
-    password: hostileValue,
-    verifiedEmailToken: hostileValue,
-    displayName: hostileValue,
-    oldPassword: hostileValue,
-    newPassword: hostileValue,
-    email: hostileValue,
-    verificationToken: hostileValue,
-    code: hostileValue,
-  },
-  { requiredKeys: [] },
-);
-
-const rawBodies = fc.oneof(
-  hostileValue.map((v) => JSON.stringify(v)),
-  nearlyValidBody.map((v) => JSON.stringify(v)),
-  fc.string(),
-  fc.constant('{"login":'),
-  fc.constant('{"__proto__":{"polluted":true}}'),
-  fc.constant('{"constructor":{"prototype":{"polluted":true}}}'),
-  fc.constant(`${'['.repeat(5000)}${']'.repeat(5000)}`),
-  fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
-  fc.constant(''),
-  fc.constant('null'),
-);
 const contentTypes = fc.constantFrom(
   'application/json',
   'application/json; charset=utf-8',

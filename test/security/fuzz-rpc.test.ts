@@ -3,66 +3,17 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { RPC_METHODS } from '../../src/http/dialects/rpc/index.js';
 import { backends } from '../helpers/backends.js';
+import { hostileBodies } from '../helpers/fuzz.js';
 import { bearer, signIn } from '../helpers/rpc.js';
 import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** JSON-ish values with the shapes that break parsers and validators. */
-const hostileKey = fc.constantFrom(
-  '__proto__',
-  'constructor',
-  'prototype',
-  'user',
-  'password',
-  'token',
-  'id',
-  'projection',
-  'emails',
-  '',
-);
-const leaf = fc.oneof(
-  fc.string(),
-  fc.string({ unit: 'grapheme', maxLength: 50 }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant('x'.repeat(20_000)),
-  fc.constant('0'.repeat(24)),
-);
-const hostileValue = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    leaf,
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('value'), { maxKeys: 5 }),
-  ),
-})).value;
+const { rawBodies } = hostileBodies({
+  keys: ['user', 'password', 'token', 'id', 'projection', 'emails'],
+  fields: ['user', 'password', 'token', 'id', 'projection', 'emails', 'secondaryAuthFactor'],
+  leaves: [fc.constant('0'.repeat(24))],
+});
 
-/** A body that names a method's real fields with hostile values, so validation paths past the first check get exercised. */
-const nearlyValidBody = fc.record(
-  {
-    user: hostileValue,
-    password: hostileValue,
-    token: hostileValue,
-    id: hostileValue,
-    projection: hostileValue,
-    emails: hostileValue,
-    secondaryAuthFactor: hostileValue,
-  },
-  { requiredKeys: [] },
-);
-
-const rawBodies = fc.oneof(
-  hostileValue.map((v) => JSON.stringify(v)),
-  nearlyValidBody.map((v) => JSON.stringify(v)),
-  fc.string(),
-  fc.constant('{"a":'),
-  fc.constant('{"__proto__":{"polluted":true}}'),
-  fc.constant('{"constructor":{"prototype":{"polluted":true}}}'),
-  fc.constant(`${'['.repeat(5000)}${']'.repeat(5000)}`),
-  fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
-  fc.constant(''),
-);
 const contentTypes = fc.constantFrom(
   'application/json',
   'application/json; charset=utf-8',

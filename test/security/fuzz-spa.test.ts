@@ -2,70 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { backends } from '../helpers/backends.js';
+import { hostileBodies } from '../helpers/fuzz.js';
 import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
 import { fromManyClients } from '../rpc/support.js';
 
 const ROUTES = ['/login', '/login/alias', '/login/token', '/login/verify', '/refresh', '/logout'];
 
 /** JSON-ish values with the shapes that break parsers and validators. */
-const hostileKey = fc.constantFrom(
-  '__proto__',
-  'constructor',
-  'prototype',
-  'email',
-  'password',
-  'userName',
-  'surveyId',
-  'token',
-  'sigResponse',
-  '',
-);
-const leaf = fc.oneof(
-  fc.string(),
-  fc.string({ unit: 'grapheme', maxLength: 50 }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant('x'.repeat(20_000)),
-  fc.constant('0'.repeat(24)),
-  fc.constant('eyJhbGciOiJub25lIn0.e30.'),
-);
-const hostileValue = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    leaf,
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('value'), { maxKeys: 5 }),
-  ),
-})).value;
+const { rawBodies, nearlyValidBody } = hostileBodies({
+  keys: ['email', 'password', 'userName', 'surveyId', 'token', 'sigResponse'],
+  fields: ['email', 'password', 'userName', 'surveyId', 'token', 'sigResponse', 'request', 'code'],
+  leaves: [fc.constant('0'.repeat(24)), fc.constant('eyJhbGciOiJub25lIn0.e30.')],
+});
 
-/** Bodies naming the routes' real fields with hostile values, so paths past the first check get exercised. */
-const nearlyValidBody = fc.record(
-  {
-    email: hostileValue,
-    password: hostileValue,
-    userName: hostileValue,
-    surveyId: hostileValue,
-    token: hostileValue,
-    sigResponse: hostileValue,
-    request: hostileValue,
-    code: hostileValue,
-  },
-  { requiredKeys: [] },
-);
-
-const rawBodies = fc.oneof(
-  hostileValue.map((v) => JSON.stringify(v)),
-  nearlyValidBody.map((v) => JSON.stringify(v)),
-  fc.string(),
-  fc.constant('{"a":'),
-  fc.constant('{"__proto__":{"polluted":true}}'),
-  fc.constant('{"constructor":{"prototype":{"polluted":true}}}'),
-  fc.constant(`${'['.repeat(5000)}${']'.repeat(5000)}`),
-  fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
-  fc.constant(''),
-);
 const contentTypes = fc.constantFrom(
   'application/json',
   'application/json; charset=utf-8',
