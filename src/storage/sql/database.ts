@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { CachedStatementDatabase } from './sqlite-statements.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -40,7 +41,9 @@ function openSqlite(path: string): Store {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: new CachedStatementDatabase(raw) }),
+  });
   return {
     kind: 'sqlite',
     db,
