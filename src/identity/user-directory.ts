@@ -3,7 +3,7 @@ import { LatchkeyError } from '../shared/errors.js';
 import type { Access } from './access.js';
 import type { AccessControl } from './access-control.js';
 import type { HeldRole } from './access-ports.js';
-import type { Authorization } from './authorization.js';
+import type { Authorization, Caller } from './authorization.js';
 import type { OrgManagement } from './org-management.js';
 import { userNotFound } from './org-management.js';
 import type { UserRepository } from './ports.js';
@@ -49,19 +49,24 @@ export class UserDirectory {
 
   private async project(
     appId: string,
-    caller: Access,
+    caller: Access | Caller,
     view: UserView,
     projection: Projection,
     hidden: 'refuse' | 'empty',
   ): Promise<UserView> {
+    // Yourself: everything is visible, and your own permissions are never read for it.
+    const scopeOf = async (assignmentRead: string) =>
+      caller.userId === view.user.id
+        ? 'all'
+        : this.visibleScope(await accessOf(caller), view, assignmentRead);
     if (projection.permissions) {
-      const scope = this.visibleScope(caller, view, 'yeep.permission.assignment.read');
+      const scope = await scopeOf('yeep.permission.assignment.read');
       if (scope === null && hidden === 'refuse') throw forbiddenFor(caller);
       const all = scope === null ? [] : await this.authz.effective(appId, view.user.id);
       view.permissions = scope === null || scope === 'all' ? all : all.filter((p) => scope.includes(p.orgId));
     }
     if (projection.roles) {
-      const scope = this.visibleScope(caller, view, 'yeep.role.assignment.read');
+      const scope = await scopeOf('yeep.role.assignment.read');
       if (scope === null && hidden === 'refuse') throw forbiddenFor(caller);
       const all = scope === null ? [] : await this.access.heldRoles(appId, view.user.id);
       view.roles = scope === null || scope === 'all' ? all : all.filter((r) => scope.includes(r.orgId));
@@ -69,11 +74,11 @@ export class UserDirectory {
     return view;
   }
 
-  async info(appId: string, caller: Access, id: string, projection: Projection = {}): Promise<UserView> {
+  async info(appId: string, caller: Caller, id: string, projection: Projection = {}): Promise<UserView> {
     const user = await this.users.findById(appId, id);
     if (!user) throw userNotFound();
     const orgIds = (await this.orgs.orgIdsOf([id])).get(id) ?? [];
-    if (caller.userId !== id) caller.require('yeep.user.read', orgIds);
+    if (caller.userId !== id) (await caller.access()).require('yeep.user.read', orgIds);
     return this.project(appId, caller, { user, orgIds }, projection, 'refuse');
   }
 
@@ -122,7 +127,11 @@ export class UserDirectory {
   }
 }
 
-function forbiddenFor(caller: Access): LatchkeyError {
+function accessOf(caller: Access | Caller): Promise<Access> | Access {
+  return 'grants' in caller ? caller : caller.access();
+}
+
+function forbiddenFor(caller: { userId: string }): LatchkeyError {
   return new LatchkeyError(
     'forbidden',
     `User "${caller.userId}" does not have sufficient permissions to access this resource`,

@@ -66,7 +66,7 @@ export const USER_METHODS = [
       // Yourself; others through yeep.user.read globally or in one of their orgs (read fresh from storage).
       const view = await ctx.services.identity.directory.info(
         appOf(ctx),
-        await callerAccess(ctx),
+        ctx.services.authz.callerOf(appOf(ctx), caller.userId),
         ctx.body.id ?? caller.userId,
         { permissions: fields.permissions === true, roles: fields.roles === true },
       );
