@@ -17,6 +17,10 @@ export function connectRedis(
     connectTimeout: 2000,
     commandTimeout: 1000,
     retryStrategy: (times) => Math.min(100 * times, 2000),
+    // A subscriber may not send INFO once it has subscribed: its ready check would fail
+    // ("Connection in subscriber mode") and drop the connection, losing messages until
+    // the reconnect. The queue already holds its SUBSCRIBE until the connection is up.
+    enableReadyCheck: !(options.queueWhileOffline ?? false),
   });
   redis.on('error', onError);
   return redis;
