@@ -8,6 +8,7 @@ import { AppService } from './identity/apps.js';
 import { Authorization } from './identity/authorization.js';
 import { IntegrationService } from './identity/integrations.js';
 import { createIdentityManagement, type IdentityManagement } from './identity/management.js';
+import { MembershipCache } from './identity/membership-cache.js';
 import { linkingOrgs, OrgService } from './identity/orgs.js';
 import { type Argon2Params, OWASP_ARGON2, PasswordHasher } from './identity/passwords.js';
 import type { UserRepository } from './identity/ports.js';
@@ -129,7 +130,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const store = options.store ?? openStore(config.databaseUrl);
   try {
     if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
-    const repos = sqlRepositories(store);
+    // Memberships are read on every user.info; both repositories that write them evict this cache.
+    const memberships = new MembershipCache();
+    const sqlRepos = sqlRepositories(store);
+    const repos: Repositories = {
+      ...sqlRepos,
+      orgs: memberships.repository(sqlRepos.orgs),
+      orgDirectory: memberships.directory(sqlRepos.orgDirectory),
+    };
     const log = options.log ?? pino({ level: config.logLevel });
     const bus: Bus = config.redisUrl
       ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
@@ -151,11 +159,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
       const [appId, id] = message.split(':');
       if (appId && id) userRepo.evict(appId, id);
     });
-    const hasher = new PasswordHasher(
-      options.argon2 ?? OWASP_ARGON2,
-      config.hash.concurrency,
-      config.hash.maxQueue,
+    memberships.onChange = (change) =>
+      void bus.publish('memberships', change === 'all' ? '*' : change.userId).catch(() => {});
+    bus.subscribe('memberships', (message) =>
+      memberships.apply(message === '*' ? 'all' : { userId: message }),
     );
+    const hasher = new PasswordHasher(options.argon2 ?? OWASP_ARGON2, config.hash);
     const keys = new KeyRing(repos.keys, new Sealer(config.secret, 'signing-keys'), () => clock.now());
     await keys.load();
     const tokens = new TokenService(keys, clock, config.issuer, config.clockSkewSeconds);

@@ -1,5 +1,5 @@
 import { SETTINGS } from '../../src/config/settings.js';
-import { OWASP_ARGON2, PasswordHasher } from '../../src/identity/passwords.js';
+import { hashSlots, OWASP_ARGON2, PasswordHasher } from '../../src/identity/passwords.js';
 import { closedLoop, type InProcessRate } from '../stats.js';
 import { BENCH_PASSWORD } from '../users.js';
 
@@ -10,9 +10,9 @@ function setting(path: string, env: string, fallback: number): number {
   return typeof found?.default === 'number' ? found.default : fallback;
 }
 
-/** The server's hash slots: LATCHKEY_HASH_CONCURRENCY (passed on to the server too), else its default. */
+/** The server's hash slots: LATCHKEY_HASH_CONCURRENCY (passed on to the server too), else its default (0 = auto). */
 export function serverHashSlots(): number {
-  return Math.max(1, setting('hash.concurrency', 'LATCHKEY_HASH_CONCURRENCY', 4));
+  return hashSlots(setting('hash.concurrency', 'LATCHKEY_HASH_CONCURRENCY', 0));
 }
 
 /** How many hashes the server lets wait: LATCHKEY_HASH_MAX_QUEUE, else its default. */
@@ -28,7 +28,11 @@ export type HashLimit = (durationS: number) => Promise<InProcessRate>;
  * flight as the sign-in load has connections. No HTTP, no storage, no tokens.
  */
 export async function hashLimit(inFlight: number): Promise<HashLimit> {
-  const hasher = new PasswordHasher(OWASP_ARGON2, serverHashSlots(), 1_000_000);
+  const hasher = new PasswordHasher(OWASP_ARGON2, {
+    concurrency: serverHashSlots(),
+    maxQueue: 1_000_000,
+    maxWaitMs: Number.MAX_SAFE_INTEGER,
+  });
   const phc = await hasher.hash(BENCH_PASSWORD);
   if (!(await hasher.verify(phc, BENCH_PASSWORD))) throw new Error('argon2id verification failed');
   return (durationS) =>

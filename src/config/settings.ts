@@ -327,9 +327,10 @@ export const SETTINGS: readonly Setting[] = [
   {
     path: 'hash.concurrency',
     env: 'LATCHKEY_HASH_CONCURRENCY',
-    type: { kind: 'integer', min: 1, max: 64 },
-    default: 4,
-    description: 'Password hashes computed at once (off the event loop).',
+    type: { kind: 'integer', min: 0, max: 64 },
+    default: 0,
+    description:
+      'Password hashes computed at once (off the event loop); 0 = one fewer than the CPU cores (at least 1), so hashing never takes every core from the requests that do not hash.',
   },
   {
     path: 'hash.maxQueue',
@@ -337,6 +338,14 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'integer', min: 0, max: 100000 },
     default: 64,
     description: 'Hashes allowed to wait; beyond it sign-ins get 503 with `Retry-After`.',
+  },
+  {
+    path: 'hash.maxWaitMs',
+    env: 'LATCHKEY_HASH_MAX_WAIT_MS',
+    type: { kind: 'integer', min: 0, max: 60000 },
+    default: 500,
+    description:
+      'A sign-in whose hash would wait longer than this for a slot (judged from the recent hash times) gets 503 with `Retry-After` at once.',
   },
   {
     path: 'mail.transport',

@@ -134,12 +134,19 @@ export interface GrantInput {
  * search with counts, memberships that expire, and changes that keep grants consistent
  * with memberships (leaving an org, or deleting it, removes the grants made in it).
  */
+export interface LiveMembership {
+  orgId: string;
+  expiresAt: number | null;
+}
+
 export interface OrgDirectory {
   search(appId: string, query: OrgQuery & Page): Promise<Org[]>;
   count(appId: string, query: OrgQuery): Promise<number>;
   membership(orgId: string, userId: string): Promise<Membership | null>;
   /** Each user's orgs with a live membership, in the order joined. */
   liveOrgIds(userIds: readonly string[], now: number): Promise<Map<string, string[]>>;
+  /** The same memberships with when each ends (null: never), so a cache can tell when one lapses. */
+  liveMemberships(userIds: readonly string[], now: number): Promise<Map<string, LiveMembership[]>>;
   /**
    * Makes the user a member with these grants, in one transaction. False when a live
    * membership exists; an expired one is replaced (its grants go with it).

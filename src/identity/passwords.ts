@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { LatchkeyError } from '../shared/errors.js';
 
@@ -43,31 +44,63 @@ export interface HasherStats {
 }
 
 /**
+ * Hash slots when the configuration says 0 (auto): one core fewer than the machine has,
+ * so hashing never takes every core from the event loop that answers token checks.
+ */
+export function hashSlots(configured: number): number {
+  return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
+}
+
+export interface HasherLimits {
+  /** Hashes computed at once; 0 means auto (see hashSlots). */
+  concurrency: number;
+  /** Hashes allowed to wait for a slot. */
+  maxQueue: number;
+  /** A hash that would wait longer than this (by the recent hash times) is refused at once. */
+  maxWaitMs: number;
+}
+
+/**
  * argon2id through a native binding that runs on libuv's thread pool, so the event
- * loop never hashes. At most `concurrency` hashes run and at most `maxQueue` wait;
- * past that the caller gets `overloaded` (503 + Retry-After) at once instead of an
- * unbounded wait that would drag every other request down with it.
+ * loop never hashes. At most `concurrency` hashes run; a hash waits for a slot only
+ * while the queue is short enough to start within `maxWaitMs` (judged from the recent
+ * hash times) and within `maxQueue`. Past that the caller gets `overloaded` (503 +
+ * Retry-After) at once, instead of an unbounded wait that would hold its connection
+ * and drag every other request down with it.
  */
 export class PasswordHasher {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private dummyHash: Promise<string> | null = null;
+  /** Moving average of one hash's time on a slot, ms; 0 until a hash was timed. */
+  private hashMs = 0;
+  readonly concurrency: number;
+  private readonly maxQueue: number;
+  private readonly maxWaitMs: number;
   /** Called with the time a job waited for a slot, for metrics. */
   onWait: (waitMs: number) => void = () => {};
 
   constructor(
     readonly params: Argon2Params = OWASP_ARGON2,
-    private readonly concurrency = 4,
-    private readonly maxQueue = 64,
-  ) {}
+    limits: Partial<HasherLimits> = {},
+  ) {
+    this.concurrency = hashSlots(limits.concurrency ?? 0);
+    this.maxQueue = limits.maxQueue ?? 64;
+    this.maxWaitMs = limits.maxWaitMs ?? 500;
+  }
 
   stats(): HasherStats {
     return { running: this.running, queued: this.waiting.length };
   }
 
+  /** The wait of a hash queued now: the rounds of slots ahead of it, at the recent hash time. */
+  private expectedWaitMs(): number {
+    return Math.ceil((this.waiting.length + 1) / this.concurrency) * this.hashMs;
+  }
+
   private async slot<T>(job: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.maxQueue) {
+      if (this.waiting.length >= this.maxQueue || this.expectedWaitMs() > this.maxWaitMs) {
         throw new LatchkeyError('overloaded', 'Too many sign-ins in progress; try again shortly', {
           retryAfterSeconds: 1,
         });
@@ -78,9 +111,13 @@ export class PasswordHasher {
     } else {
       this.running++;
     }
+    const startedAt = performance.now();
     try {
       return await job();
     } finally {
+      const took = performance.now() - startedAt;
+      // A short memory (1/8 per hash) follows load changes within a few hashes.
+      this.hashMs = this.hashMs === 0 ? took : this.hashMs + (took - this.hashMs) / 8;
       const next = this.waiting.shift();
       // The slot passes straight to the next waiter, so `running` stays accurate.
       if (next) next();

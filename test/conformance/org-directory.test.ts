@@ -147,6 +147,10 @@ for (const backend of await backends()) {
           }),
           false,
         );
+        assert.deepEqual((await f.repos.orgDirectory.liveMemberships([user.id], T0 + 999)).get(user.id), [
+          { orgId: org.id, expiresAt: T0 + 1000 },
+        ]);
+        assert.deepEqual((await f.repos.orgDirectory.liveMemberships([user.id], T0 + 1000)).get(user.id), []);
         // Expired: its grants stop counting, and joining again replaces it without them.
         assert.deepEqual(await f.repos.permissions.effectivePermissions(app.id, user.id, T0 + 1000), []);
         assert.deepEqual((await f.repos.orgDirectory.liveOrgIds([user.id], T0 + 1000)).get(user.id), []);

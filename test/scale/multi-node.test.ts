@@ -38,6 +38,7 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
       LATCHKEY_REDIS_PREFIX: redis!.prefix,
       LATCHKEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'latchkey-nodes-')),
       LATCHKEY_SECRET: TEST_SECRET,
+      LATCHKEY_RPC_ORG_CREATION_OPEN: 'true',
     };
     nodes = [];
     // The first node migrates; the others start once it is ready.
@@ -88,6 +89,30 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
         async () => errorCode(await callRpc(b.url, 'user.info', {}, token)) === 10000,
       ),
       'B still accepted it',
+    );
+  });
+
+  // Each node caches whose orgs are whose for 5 s; within 1 s proves the change was announced.
+  test('an org created on A shows in user.info on B within 1 s, and its deletion too', async () => {
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
+    const token = (
+      await callRpc(a.url, 'session.issueToken', { user: 'bugs', password: 'password-of-bugs' })
+    )['token'] as string;
+    const orgsOnB = async () =>
+      ((await callRpc(b.url, 'user.info', {}, token))['user'] as { orgs: string[] }).orgs;
+    // Bugs is already in the org of their email domain (the feathers dialect links it).
+    const before = await orgsOnB();
+    const created = await callRpc(a.url, 'org.create', { name: 'Carrots', slug: 'carrots' }, token);
+    assert.equal(created['ok'], true, JSON.stringify(created));
+    const orgId = (created['org'] as { id: string }).id;
+    assert.ok(
+      await within(1000, async () => (await orgsOnB()).includes(orgId)),
+      'B did not show the new org',
+    );
+    assert.deepEqual(await callRpc(a.url, 'org.delete', { id: orgId }, token), { ok: true });
+    assert.ok(
+      await within(1000, async () => JSON.stringify(await orgsOnB()) === JSON.stringify(before)),
+      'B still showed the org',
     );
   });
 

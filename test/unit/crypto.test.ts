@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { checkPasswordPolicy, OWASP_ARGON2, PasswordHasher } from '../../src/identity/passwords.js';
+import {
+  checkPasswordPolicy,
+  hashSlots,
+  OWASP_ARGON2,
+  PasswordHasher,
+} from '../../src/identity/passwords.js';
 import { isLatchkeyError } from '../../src/shared/errors.js';
 import { Sealer } from '../../src/shared/seal.js';
 
@@ -63,7 +69,10 @@ test('password policy counts code points: 8 to 1024', () => {
 });
 
 test('the hash queue is bounded: past it, callers are refused at once with overloaded + Retry-After', async () => {
-  const hasher = new PasswordHasher({ memoryCost: 4096, timeCost: 3, parallelism: 1 }, 1, 2);
+  const hasher = new PasswordHasher(
+    { memoryCost: 4096, timeCost: 3, parallelism: 1 },
+    { concurrency: 1, maxQueue: 2, maxWaitMs: 60_000 },
+  );
   const results = await Promise.allSettled(Array.from({ length: 6 }, () => hasher.hash('queued password')));
   const refused = results.filter((r) => r.status === 'rejected');
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3, 'one running + two queued');
@@ -75,4 +84,41 @@ test('the hash queue is bounded: past it, callers are refused at once with overl
     );
   }
   assert.deepEqual(hasher.stats(), { running: 0, queued: 0 });
+});
+
+test('a hash that would wait longer than maxWaitMs is refused at once, judged from the recent hash times', async () => {
+  const hasher = new PasswordHasher(
+    { memoryCost: 4096, timeCost: 3, parallelism: 1 },
+    { concurrency: 1, maxQueue: 100, maxWaitMs: 0 },
+  );
+  // Nothing timed yet: the first queue is admitted on the count limit alone.
+  const first = await Promise.allSettled([hasher.hash('one password'), hasher.hash('two password')]);
+  assert.deepEqual(
+    first.map((r) => r.status),
+    ['fulfilled', 'fulfilled'],
+  );
+  // Now a hash takes a known, non-zero time: any wait exceeds 0 ms, so only the running one is taken.
+  const results = await Promise.allSettled(Array.from({ length: 4 }, () => hasher.hash('queued password')));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'rejected', 'rejected'],
+  );
+  for (const r of results.slice(1)) {
+    const reason = (r as PromiseRejectedResult).reason;
+    assert.ok(isLatchkeyError(reason) && reason.code === 'overloaded');
+  }
+  // A generous budget admits the same burst.
+  const patient = new PasswordHasher(
+    { memoryCost: 4096, timeCost: 3, parallelism: 1 },
+    { concurrency: 1, maxQueue: 100, maxWaitMs: 60_000 },
+  );
+  await patient.hash('warm password');
+  const all = await Promise.allSettled(Array.from({ length: 4 }, () => patient.hash('queued password')));
+  assert.ok(all.every((r) => r.status === 'fulfilled'));
+});
+
+test('hash slots: 0 means one fewer than the cores, at least one; a number is taken as given', () => {
+  assert.equal(hashSlots(0), Math.max(1, availableParallelism() - 1));
+  assert.equal(hashSlots(3), 3);
+  assert.equal(new PasswordHasher(OWASP_ARGON2, { concurrency: 0 }).concurrency, hashSlots(0));
 });

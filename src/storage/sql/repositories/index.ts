@@ -1,3 +1,5 @@
+import type { OrgDirectory } from '../../../identity/access-ports.js';
+import type { OrgRepository } from '../../../identity/orgs.js';
 import type { Store } from '../database.js';
 import { SqlActivationTokenRepository } from './activation-tokens.js';
 import { SqlEmailCodeRepository } from './app-email-codes.js';
@@ -27,9 +29,9 @@ export interface Repositories {
   sessions: SqlSessionRepository;
   outbox: SqlOutboxRepository;
   mfa: SqlMfaRepository;
-  orgs: SqlOrgRepository;
+  orgs: OrgRepository;
   /** Org administration (search, expiring memberships with their grants) over the same tables as `orgs`. */
-  orgDirectory: SqlOrgDirectory;
+  orgDirectory: OrgDirectory;
   oneTimeTokens: SqlOneTimeTokenRepository;
   integrations: SqlIntegrationRepository;
   activationTokens: SqlActivationTokenRepository;

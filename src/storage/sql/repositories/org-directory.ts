@@ -1,5 +1,12 @@
 import { type Kysely, sql } from 'kysely';
-import type { GrantInput, Membership, OrgDirectory, OrgQuery, Page } from '../../../identity/access-ports.js';
+import type {
+  GrantInput,
+  LiveMembership,
+  Membership,
+  OrgDirectory,
+  OrgQuery,
+  Page,
+} from '../../../identity/access-ports.js';
 import type { Org } from '../../../identity/orgs.js';
 import { newId } from '../../../shared/ids.js';
 import type { Database, OrgsTable } from '../schema.js';
@@ -88,17 +95,22 @@ export class SqlOrgDirectory implements OrgDirectory {
   }
 
   async liveOrgIds(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>(userIds.map((id) => [id, []]));
+    const live = await this.liveMemberships(userIds, now);
+    return new Map([...live].map(([userId, memberships]) => [userId, memberships.map((m) => m.orgId)]));
+  }
+
+  async liveMemberships(userIds: readonly string[], now: number): Promise<Map<string, LiveMembership[]>> {
+    const out = new Map<string, LiveMembership[]>(userIds.map((id) => [id, []]));
     if (userIds.length === 0) return out;
     const rows = await this.db
       .selectFrom('org_memberships')
-      .select(['org_id', 'user_id'])
+      .select(['org_id', 'user_id', 'expires_at'])
       .where('user_id', 'in', [...userIds])
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .orderBy('created_at')
       .orderBy('org_id')
       .execute();
-    for (const r of rows) out.get(r.user_id)?.push(r.org_id);
+    for (const r of rows) out.get(r.user_id)?.push({ orgId: r.org_id, expiresAt: r.expires_at ?? null });
     return out;
   }
 

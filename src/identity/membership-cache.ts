@@ -1,0 +1,147 @@
+import { LRUCache } from 'lru-cache';
+import type { LiveMembership, OrgDirectory } from './access-ports.js';
+import type { OrgRepository } from './orgs.js';
+
+/** A change another node must hear of: one user's memberships, or every user's (an org was deleted). */
+export type MembershipChange = { userId: string } | 'all';
+
+/**
+ * A per-process cache of each user's live memberships, the one read left on the hot
+ * "who am I" path (user.info shows the caller's orgs). Both repositories that write
+ * memberships go through `directory()` / `repository()`, which evict on every write
+ * in this process; `onChange` lets other nodes evict theirs (the bus), and entries
+ * live at most `ttlMs`, so a change made where no message reaches (the CLI) shows
+ * within that time. Each membership keeps its end, so one that lapses stops counting
+ * at its exact millisecond, cached or not (reading a user through an org depends on it).
+ */
+export class MembershipCache {
+  private readonly byUser: LRUCache<string, LiveMembership[]>;
+  /** Bumped on every eviction: a load that started before one must not store its answer. */
+  private generation = 0;
+  onChange: (change: MembershipChange) => void = () => {};
+
+  constructor(options: { max?: number; ttlMs?: number } = {}) {
+    this.byUser = new LRUCache({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 5000 });
+  }
+
+  evict(userId: string): void {
+    this.generation++;
+    this.byUser.delete(userId);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.byUser.clear();
+  }
+
+  /** Forgets what `change` touched, as told by another node. */
+  apply(change: MembershipChange): void {
+    if (change === 'all') this.clear();
+    else this.evict(change.userId);
+  }
+
+  private changed(change: MembershipChange): void {
+    this.apply(change);
+    this.onChange(change);
+  }
+
+  private async liveMemberships(
+    inner: OrgDirectory,
+    userIds: readonly string[],
+    now: number,
+  ): Promise<Map<string, LiveMembership[]>> {
+    const found = new Map<string, LiveMembership[]>();
+    const missing: string[] = [];
+    for (const id of userIds) {
+      const cached = this.byUser.get(id);
+      if (cached) found.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const generation = this.generation;
+      const loaded = await inner.liveMemberships(missing, now);
+      for (const id of missing) {
+        const memberships = loaded.get(id) ?? [];
+        if (generation === this.generation) this.byUser.set(id, memberships);
+        found.set(id, memberships);
+      }
+    }
+    // In the order asked, as the repository answers; copies, so callers cannot change the cache.
+    return new Map(
+      userIds.map((id) => [
+        id,
+        (found.get(id) ?? []).filter((m) => m.expiresAt === null || m.expiresAt > now).map((m) => ({ ...m })),
+      ]),
+    );
+  }
+
+  /** The org directory, reading org ids through the cache and evicting on every write. */
+  directory(inner: OrgDirectory): OrgDirectory {
+    return {
+      search: (appId, query) => inner.search(appId, query),
+      count: (appId, query) => inner.count(appId, query),
+      membership: (orgId, userId) => inner.membership(orgId, userId),
+      liveMemberships: (userIds, now) => this.liveMemberships(inner, userIds, now),
+      liveOrgIds: async (userIds, now) => {
+        const live = await this.liveMemberships(inner, userIds, now);
+        return new Map([...live].map(([id, memberships]) => [id, memberships.map((m) => m.orgId)]));
+      },
+      join: async (input) => {
+        try {
+          return await inner.join(input);
+        } finally {
+          this.changed({ userId: input.userId });
+        }
+      },
+      leave: async (appId, orgId, userId) => {
+        try {
+          return await inner.leave(appId, orgId, userId);
+        } finally {
+          this.changed({ userId });
+        }
+      },
+      deleteOrg: async (appId, orgId) => {
+        try {
+          return await inner.deleteOrg(appId, orgId);
+        } finally {
+          this.changed('all');
+        }
+      },
+    };
+  }
+
+  /** The org repository (orgs by email domain), evicting on every membership write. */
+  repository(inner: OrgRepository): OrgRepository {
+    return {
+      create: (org) => inner.create(org),
+      findById: (appId, id) => inner.findById(appId, id),
+      findBySlug: (appId, slug) => inner.findBySlug(appId, slug),
+      findByDomain: (appId, domain) => inner.findByDomain(appId, domain),
+      list: (appId, query) => inner.list(appId, query),
+      update: (appId, id, patch, now) => inner.update(appId, id, patch, now),
+      delete: async (appId, id) => {
+        try {
+          return await inner.delete(appId, id);
+        } finally {
+          this.changed('all');
+        }
+      },
+      addMember: async (orgId, userId, now) => {
+        try {
+          return await inner.addMember(orgId, userId, now);
+        } finally {
+          this.changed({ userId });
+        }
+      },
+      removeMember: async (orgId, userId) => {
+        try {
+          return await inner.removeMember(orgId, userId);
+        } finally {
+          this.changed({ userId });
+        }
+      },
+      listForUser: (appId, userId) => inner.listForUser(appId, userId),
+      listMembers: (orgId, query) => inner.listMembers(orgId, query),
+    };
+  }
+}
