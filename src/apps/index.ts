@@ -20,7 +20,7 @@ import { TenancyService } from './tenancy.js';
 export { AppDirectory } from './directory.js';
 export { EMAIL_CODE_TTL_SECONDS, EmailCodeService, VERIFIED_EMAIL_TTL_SECONDS } from './email-codes.js';
 export { checkLogin, isValidLogin, LOGIN_MAX_LENGTH, newDeviceCredentials } from './logins.js';
-export { AppMfaService, type AppTotpEnrollment } from './mfa.js';
+export { AppMfaService, type AppTotpEnrollment, TOTP_NOT_ENROLLED } from './mfa.js';
 export * from './policies.js';
 export type { EmailCodeRepository, ProfileRepository, TenantRepository } from './ports.js';
 export { type IssuedPrincipal, PRINCIPAL_KIND, type PrincipalData } from './principal.js';

@@ -6,6 +6,9 @@ import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { tokenError, type VerifiedPrincipal } from './principal.js';
 
+/** Removing TOTP, or new recovery codes, for a login without TOTP. */
+export const TOTP_NOT_ENROLLED = 'TOTP is not enrolled for this login';
+
 export interface AppMfaDeps {
   /** Verifies a principal token of the app (signature, kind, app, expiry, revocation). */
   authenticate: (app: App, token: string) => Promise<VerifiedPrincipal>;
@@ -79,7 +82,7 @@ export class AppMfaService {
   private async enrolledOwner(app: App, token: string): Promise<User> {
     const user = await this.owner(app, token);
     if (!(await this.deps.mfa.hasTotp(user.id)))
-      throw new LatchkeyError('auth_factor_not_found', 'TOTP is not enrolled for this login');
+      throw new LatchkeyError('auth_factor_not_found', TOTP_NOT_ENROLLED);
     return user;
   }
 }
