@@ -9,7 +9,7 @@ import { apps, createApp, isAppsError, readyLogin, signIn, startAppsServer } fro
 const PORTAL = 'acme/portal';
 const OTHER = 'acme/other';
 const CONFIRM = (types: string) =>
-  `a current factor is required: send secondaryAuthFactor {"type", "token"}; type ${types}`;
+  `a current factor is required: send secondaryAuthFactor {type, token}; type ${types}`;
 const NOT_ENROLLED = { status: 400, message: 'TOTP is not enrolled for this login' };
 const ALREADY_ACTIVE = { status: 409, message: 'TOTP is already active for this login; eject it first' };
 

@@ -7,7 +7,7 @@ import { apps, claimsOf, createApp, isAppsError, readyLogin, startAppsServer } f
 
 const PORTAL = 'acme/portal';
 const REQUIRED = (types: string) =>
-  `a second factor is required: send secondaryAuthFactor {"type", "token"} with the password; type ${types}`;
+  `a second factor is required: send secondaryAuthFactor {type, token} with the password; type ${types}`;
 const WRONG_FACTOR = 'secondaryAuthFactor is incorrect, expired or already used';
 
 for (const backend of await backends()) {

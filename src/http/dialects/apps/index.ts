@@ -62,7 +62,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       },
       words: {
         auth_factor_required: (err) =>
-          `a second factor is required: send secondaryAuthFactor {"type", "token"} with the password; type ${applicableTypes(err)}`,
+          `a second factor is required: send secondaryAuthFactor {type, token} with the password; type ${applicableTypes(err)}`,
         auth_factor_invalid: 'secondaryAuthFactor is incorrect, expired or already used',
         auth_factor_not_found:
           'secondaryAuthFactor: this login has no factor of that type; use TOTP or RECOVERY_CODE',

@@ -17,7 +17,7 @@ const ALREADY_ACTIVE = 'TOTP is already active for this login; eject it first';
 /** Eject and new recovery codes: the login confirms with a current factor (its password or a TOTP code). */
 const CONFIRM_WORDS: Rewording = {
   auth_factor_required: (err) =>
-    `a current factor is required: send secondaryAuthFactor {"type", "token"}; type ${applicableTypes(err)}`,
+    `a current factor is required: send secondaryAuthFactor {type, token}; type ${applicableTypes(err)}`,
   auth_factor_invalid: 'secondaryAuthFactor cannot be verified',
   // Either the login has no TOTP to remove (the core's words are the right ones), or no factor of the type sent.
   auth_factor_not_found: (err) =>
