@@ -238,6 +238,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       users: userRepo,
       userService: users,
       signIn: appsSignIn,
+      mfa,
       throttle: new Throttle(limiter, 'apps'),
       hasher,
       apps,

@@ -4,12 +4,14 @@ import type { UserRepository } from '../identity/ports.js';
 import type { SignInService } from '../identity/sign-in.js';
 import type { App } from '../identity/types.js';
 import type { UserService } from '../identity/users.js';
+import type { MfaService } from '../mfa/index.js';
 import type { SessionService } from '../session/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Throttle } from '../throttle/index.js';
 import type { TokenService } from '../tokens/jwt.js';
 import { AppDirectory } from './directory.js';
 import { type CodeMailer, EmailCodeService } from './email-codes.js';
+import { AppMfaService } from './mfa.js';
 import type { EmailCodeRepository, ProfileRepository, TenantRepository } from './ports.js';
 import { ProvisioningWorker } from './provisioning.js';
 import { AppLoginService } from './service.js';
@@ -18,6 +20,7 @@ import { TenancyService } from './tenancy.js';
 export { AppDirectory } from './directory.js';
 export { EMAIL_CODE_TTL_SECONDS, EmailCodeService, VERIFIED_EMAIL_TTL_SECONDS } from './email-codes.js';
 export { checkLogin, isValidLogin, LOGIN_MAX_LENGTH, newDeviceCredentials } from './logins.js';
+export { AppMfaService, type AppTotpEnrollment, TOTP_NOT_ENROLLED } from './mfa.js';
 export * from './policies.js';
 export type { EmailCodeRepository, ProfileRepository, TenantRepository } from './ports.js';
 export { type IssuedPrincipal, PRINCIPAL_KIND, type PrincipalData } from './principal.js';
@@ -32,6 +35,8 @@ export interface AppsCoreDeps {
   userService: UserService;
   /** A SignInService whose throttle has the `apps-signin` scope. */
   signIn: SignInService;
+  /** The core's second factors (TOTP, recovery codes), shared with every dialect. */
+  mfa: MfaService;
   /** The `apps` throttle scope. */
   throttle: Throttle;
   hasher: PasswordHasher;
@@ -54,6 +59,8 @@ export interface AppsCoreDeps {
 export interface AppsCore {
   directory: AppDirectory;
   logins: AppLoginService;
+  /** A login managing its own second factor with its principal token. */
+  mfa: AppMfaService;
   emailCodes: EmailCodeService;
   tenancy: TenancyService;
   worker: ProvisioningWorker;
@@ -87,6 +94,13 @@ export function createAppsCore(deps: AppsCoreDeps): AppsCore {
     clock: deps.clock,
     tokenTtlSeconds: deps.tokenTtlSeconds,
   });
+  const mfa = new AppMfaService({
+    authenticate: (app, token) => logins.authenticate(app, token),
+    users: deps.users,
+    mfa: deps.mfa,
+    signIn: deps.signIn,
+    clock: deps.clock,
+  });
   const tenancy = new TenancyService(
     deps.apps,
     deps.defaultApp,
@@ -98,5 +112,5 @@ export function createAppsCore(deps: AppsCoreDeps): AppsCore {
     worker,
     deps.clock,
   );
-  return { directory, logins, emailCodes, tenancy, worker };
+  return { directory, logins, mfa, emailCodes, tenancy, worker };
 }

@@ -5,6 +5,7 @@ import type { SignInService } from '../identity/sign-in.js';
 import { type App, isDeactivated, type User } from '../identity/types.js';
 import type { UserService } from '../identity/users.js';
 import { isEmailAddress } from '../identity/validation.js';
+import type { SecondFactor } from '../mfa/index.js';
 import type { ClientInfo, SessionService } from '../session/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
@@ -61,12 +62,28 @@ export class AppLoginService {
   constructor(private readonly deps: AppLoginDeps) {}
 
   /**
-   * Password first (so a wrong password on a login that is not ready is a 401, as in
-   * the reference), then the profile: failed → profile_failed, not ready → profile_not_ready.
+   * The core's one sign-in flow: the password first (so a wrong password on a login
+   * that is not ready is a 401, as in the reference, and says nothing about MFA), then
+   * the second factor of a login with MFA, then the profile: failed → profile_failed,
+   * not ready → profile_not_ready. A login with MFA has a ready profile anyway: it
+   * enrolled with a principal token, which only a ready profile gets.
    */
-  async login(app: App, login: string, password: string, client: ClientInfo): Promise<IssuedPrincipal> {
+  async login(
+    app: App,
+    login: string,
+    password: string,
+    client: ClientInfo,
+    secondFactor?: SecondFactor,
+  ): Promise<IssuedPrincipal> {
     const { signIn, sessions, tokens, clock } = this.deps;
-    const user = await signIn.verifyPassword(app.id, login, password, client, 'exact-username');
+    const user = await signIn.signIn({
+      appId: app.id,
+      login,
+      password,
+      client,
+      secondFactor,
+      lookup: 'exact-username',
+    });
     const profile = await this.readyProfile(user);
     const data: PrincipalData = {
       login: user.username ?? login,

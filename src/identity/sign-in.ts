@@ -34,6 +34,7 @@ export class SignInService {
    * Without one, `auth_factor_required` says which types apply (its `userId` detail is
    * for dialects that continue the flow with a challenge; it never goes on the wire).
    * A factor sent for a user without MFA is ignored, as in the rpc reference.
+   * `lookup` is the dialect's reading of a login (see verifyPassword).
    */
   async signIn(input: {
     appId: string;
@@ -41,12 +42,14 @@ export class SignInService {
     password: string;
     client?: { ip: string | null };
     secondFactor?: SecondFactor | undefined;
+    lookup?: LoginLookup;
   }): Promise<User> {
     const user = await this.verifyPassword(
       input.appId,
       input.login,
       input.password,
       input.client ?? { ip: null },
+      input.lookup,
     );
     const factors = await this.mfa.factors(user.id);
     if (factors.length === 0) return user;

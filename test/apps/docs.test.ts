@@ -21,6 +21,22 @@ const ROUTES: Record<string, { statuses: string[]; bearer: boolean }> = {
   '/users/email-code': { statuses: ['200', '400', '413', '415', '429', '500', '503'], bearer: false },
   '/users/email-code/verify': { statuses: ['200', '400', '413', '415', '429', '500', '503'], bearer: false },
   '/devices': { statuses: ['201', '400', '413', '415', '429', '500', '503'], bearer: false },
+  '/auth/mfa/totp/enroll': {
+    statuses: ['200', '400', '401', '409', '413', '415', '500', '503'],
+    bearer: true,
+  },
+  '/auth/mfa/totp/activate': {
+    statuses: ['204', '400', '401', '409', '413', '415', '429', '500', '503'],
+    bearer: true,
+  },
+  '/auth/mfa/totp/eject': {
+    statuses: ['204', '400', '401', '413', '415', '429', '500', '503'],
+    bearer: true,
+  },
+  '/auth/mfa/recovery-codes': {
+    statuses: ['200', '400', '401', '413', '415', '429', '500', '503'],
+    bearer: true,
+  },
 };
 
 const CLAIMS = [
@@ -46,6 +62,7 @@ test('docs/apps.md has a heading for every route, and documents every claim', ()
     '## Tenancy model',
     '## The email-code flow',
     '## Rate limits',
+    '## MFA: a second factor',
     '### POST …/auth/logout',
   ]) {
     assert.ok(doc.includes(section), section);
@@ -72,6 +89,21 @@ describe('the OpenAPI document describes the apps dialect', () => {
     paths = (await server.inject({ method: 'GET', url: '/openapi.json' })).json().paths;
   });
   after(async () => server.close());
+
+  test('the MFA routes and the login field are marked as Latchkey extensions', () => {
+    const extension = /Latchkey extension/;
+    for (const route of Object.keys(ROUTES).filter((r) => r.startsWith('/auth/mfa/'))) {
+      const op = paths[`/api/v2/apps/{owner}/{app}${route}`]!['post'] as unknown as Record<string, string>;
+      assert.match(`${op['summary']} ${op['description']}`, extension, route);
+    }
+    const login = paths['/api/v2/apps/{owner}/{app}/auth/login']!['post'] as unknown as {
+      requestBody: {
+        content: Record<string, { schema: { properties: Record<string, { description?: string }> } }>;
+      };
+    };
+    const field = login.requestBody.content['application/json']!.schema.properties['secondaryAuthFactor'];
+    assert.match(field?.description ?? '', extension);
+  });
 
   test('every route is a POST with its statuses and security', () => {
     for (const [route, expected] of Object.entries(ROUTES)) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OWASP_ARGON2 } from '../../src/identity/passwords.js';
+import { mfaLogin } from '../apps/mfa-support.js';
 import { apps, createApp, readyLogin, startAppsServer } from '../apps/support.js';
 import { backends } from '../helpers/backends.js';
 import { type TestServer, UNLIMITED } from '../helpers/server.js';
@@ -25,6 +26,8 @@ for (const backend of (await backends()).slice(0, 1)) {
       await readyLogin(server, app, 'known@example.com', 'known-password-1', { email: 'known@example.com' });
       const gone = await readyLogin(server, app, 'gone', 'gone-password-1');
       await server.services.users.deactivate(app.id, gone.id);
+      // A login with MFA: a wrong password must not tell that it has a second factor.
+      await mfaLogin(server, app, APP, 'guarded', 'guarded-password-1');
     });
     after(async () => server.close());
 
@@ -34,6 +37,12 @@ for (const backend of (await backends()).slice(0, 1)) {
       wrongPassword: { login: 'known@example.com', password: 'some password 1' },
       otherCase: { login: 'KNOWN@example.com', password: 'known-password-1' },
       deactivated: { login: 'gone', password: 'gone-password-1' },
+      mfaWrongPassword: { login: 'guarded', password: 'some password 1' },
+      mfaWrongPasswordWithFactor: {
+        login: 'guarded',
+        password: 'some password 1',
+        secondaryAuthFactor: { type: 'TOTP', token: '123456' },
+      },
     };
 
     function assertAlike(responses: Array<Awaited<ReturnType<typeof apps>>>, body: unknown) {
@@ -53,7 +62,7 @@ for (const backend of (await backends()).slice(0, 1)) {
       }
     }
 
-    test('login: same status, body and headers for an unknown login, a wrong password and a deactivated login', async () => {
+    test('login: same status, body and headers for an unknown login, a wrong password (with MFA or not) and a deactivated login', async () => {
       const responses = await Promise.all(
         Object.values(attempts).map((json) => apps(server, APP, '/auth/login', { json })),
       );

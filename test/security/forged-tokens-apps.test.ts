@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, sign as edSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK } from 'jose';
+import { ACTIVATE, EJECT, ENROLL, RECOVERY_CODES } from '../apps/mfa-support.js';
 import { apps, createApp, readyLogin, signIn } from '../apps/support.js';
 import { backends } from '../helpers/backends.js';
 import { bearer, rpc } from '../helpers/rpc.js';
@@ -12,6 +13,8 @@ const decode = (part: string) =>
   JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
 
 const APP = 'forge/app';
+/** The victim's real password: only the token may be what gets a forged request refused. */
+const victimFactor = { secondaryAuthFactor: { type: 'PASSWORD', token: 'victim-password-1' } };
 
 /**
  * The forgeries of forged-tokens.test.ts, built from a genuine *principal* token, tried
@@ -25,6 +28,17 @@ for (const backend of (await backends()).slice(0, 1)) {
     const probes: Record<string, (token: string) => Promise<number>> = {
       refresh: async (t) => (await apps(server, APP, '/auth/refresh', { token: t })).status,
       logout: async (t) => (await apps(server, APP, '/auth/logout', { token: t })).status,
+      'mfa enroll': async (t) => (await apps(server, APP, ENROLL, { token: t })).status,
+      'mfa activate': async (t) =>
+        (
+          await apps(server, APP, ACTIVATE, {
+            token: t,
+            json: { secret: 'JBSWY3DPEHPK3PXP', code: '123456' },
+          })
+        ).status,
+      'mfa eject': async (t) => (await apps(server, APP, EJECT, { token: t, json: victimFactor })).status,
+      'mfa recovery codes': async (t) =>
+        (await apps(server, APP, RECOVERY_CODES, { token: t, json: victimFactor })).status,
     };
     before(async () => {
       server = await startTestServer(backend);
@@ -100,6 +114,7 @@ for (const backend of (await backends()).slice(0, 1)) {
     test('the genuine token, and a genuine re-signing of it, are accepted (so the refusals mean something)', async () => {
       assert.equal(await probes['refresh']!(good), 200);
       assert.equal(await probes['refresh']!(signGenuine({})), 200);
+      assert.equal(await probes['mfa enroll']!(signGenuine({})), 200);
     });
 
     for (const [name, forge] of Object.entries(forgeries)) {

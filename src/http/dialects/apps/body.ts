@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { SecondFactor } from '../../../mfa/index.js';
 import { LatchkeyError } from '../../../shared/errors.js';
 import { badRequest } from './errors.js';
 
@@ -30,13 +31,37 @@ function own(obj: Record<string, unknown>, key: string): unknown {
 }
 
 /**
+ * `secondaryAuthFactor: {type, token}` (Latchkey's extension, the field the rpc and
+ * feathers dialects use): absent or null is no factor; otherwise both fields must be
+ * non-empty strings. Which types count is the core's to say, not the wire's.
+ */
+function secondFactorField(args: Record<string, unknown>): SecondFactor | undefined {
+  const value = own(args, 'secondaryAuthFactor');
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value))
+    throw badRequest('field "secondaryAuthFactor" must be an object: field type mismatch');
+  const out: Record<string, string> = {};
+  for (const field of ['type', 'token']) {
+    const name = `secondaryAuthFactor.${field}`;
+    const part = own(value, field);
+    if (part !== undefined && part !== null && typeof part !== 'string') {
+      throw badRequest(`field "${name}" must be a string: field type mismatch`);
+    }
+    if (typeof part !== 'string' || part === '') throw badRequest(`field "${name}" is empty`);
+    out[field] = part;
+  }
+  return { type: out['type']!, token: out['token']! };
+}
+
+/**
  * The login body as the reference's query processor reads it: an empty or `null`
  * body means no arguments; anything else that is not a JSON object is
  * `invalid 'args' parameter`; a field of another type than string is refused; a
  * missing, null or empty `login` or `password` is refused naming the field(s).
- * Keys are case-sensitive and unknown keys are ignored.
+ * Keys are case-sensitive and unknown keys are ignored. Then the optional second
+ * factor, for logins with MFA.
  */
-export function loginArgs(raw: string): { login: string; password: string } {
+export function loginArgs(raw: string): { login: string; password: string; secondFactor?: SecondFactor } {
   const text = raw.trim();
   let args: Record<string, unknown> = {};
   if (text !== '') {
@@ -56,7 +81,27 @@ export function loginArgs(raw: string): { login: string; password: string } {
   }
   const empty = ['login', 'password'].filter((f) => values[f] === '');
   if (empty.length > 0) throw badRequest(empty.map((f) => `field "${f}" is empty`).join('; '));
-  return { login: values['login']!, password: values['password']! };
+  const secondFactor = secondFactorField(args);
+  return {
+    login: values['login']!,
+    password: values['password']!,
+    ...(secondFactor ? { secondFactor } : {}),
+  };
+}
+
+/**
+ * The body of a change that needs a current factor: an empty or `null` body, or one
+ * without `secondaryAuthFactor`, carries none (the core then says which would do).
+ */
+export function factorArgs(raw: string): { secondFactor?: SecondFactor } {
+  const text = raw.trim();
+  if (text === '') return {};
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw badRequest('failed to unmarshal body: invalid JSON');
+  if (parsed.value === null) return {};
+  if (!isObject(parsed.value)) throw badRequest('failed to unmarshal body: the body is not a JSON object');
+  const secondFactor = secondFactorField(parsed.value);
+  return secondFactor ? { secondFactor } : {};
 }
 
 /**

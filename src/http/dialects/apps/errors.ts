@@ -36,6 +36,31 @@ export function badRequest(message: string): LatchkeyError {
   return new LatchkeyError('invalid_input', message);
 }
 
+/** How one route words (and, rarely, classes) a domain error: by code, a message or a function of the error. */
+export type Rewording = Partial<
+  Record<ErrorCode, string | ((err: LatchkeyError) => string) | { code: ErrorCode; message: string }>
+>;
+
+/**
+ * A domain error in one route's words. The core's messages are written for every
+ * dialect (and some name internal ids); a route that knows which body field was
+ * wrong says so in the reference's style.
+ */
+export function reworded(err: unknown, words: Rewording): unknown {
+  if (!isLatchkeyError(err)) return err;
+  const word = words[err.code];
+  if (word === undefined) return err;
+  if (typeof word === 'string') return new LatchkeyError(err.code, word, err.details);
+  if (typeof word === 'function') return new LatchkeyError(err.code, word(err), err.details);
+  return new LatchkeyError(word.code, word.message, err.details);
+}
+
+/** `TOTP or RECOVERY_CODE`: the factor types an auth_factor_required error says apply. */
+export function applicableTypes(err: LatchkeyError): string {
+  const types = err.details.applicableAuthFactorTypes ?? [];
+  return types.length > 0 ? types.join(' or ') : 'none';
+}
+
 export function sendAppsError(reply: FastifyReply, status: number, message: string): FastifyReply {
   return reply
     .status(status)

@@ -1,11 +1,11 @@
-import type { TSchema } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../../identity/types.js';
+import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
 import { clientInfo } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
 import { authorizationToken, loginArgs, rawBody, stringFields } from './body.js';
-import { badRequest, handleAppsError } from './errors.js';
+import { applicableTypes, badRequest, handleAppsError, reworded } from './errors.js';
+import { mfaRoutes } from './mfa-routes.js';
+import type { AppsRoute } from './route.js';
 import {
   appsErrors,
   ChangePasswordBody,
@@ -24,16 +24,6 @@ import {
 
 /** Where the dialect is mounted; the reference's paths are fixed. */
 export const APPS_PREFIX = '/api/v2/apps';
-
-interface AppsRoute {
-  path: string;
-  summary: string;
-  description: string;
-  body?: TSchema;
-  bearer?: boolean;
-  response: Record<number, TSchema>;
-  handler: (ctx: { app: App; request: FastifyRequest; reply: FastifyReply }) => Promise<FastifyReply>;
-}
 
 /**
  * The apps dialect (voedger-compatible): `POST /api/v2/apps/{owner}/{app}/…`, one app
@@ -58,18 +48,28 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       summary: 'Issue a principal token in exchange for valid credentials',
       description:
         'Every credential failure (unknown, deactivated login; wrong password) is the same 401. ' +
-        'Throttled per login and per client address (429 with Retry-After).',
+        'Throttled per login and per client address (429 with Retry-After). ' +
+        'A login with MFA also needs `secondaryAuthFactor` (Latchkey extension): without it, or with a wrong one, ' +
+        'the right password answers 401 saying so (the password is checked first).',
       body: LoginBody,
       response: {
         200: PrincipalToken,
         ...appsErrors([400, 401, 409, 413, 415, 429, 500, 503], {
+          401: '`login or password is incorrect`; or, after the right password of a login with MFA, a missing or wrong `secondaryAuthFactor`',
           409: 'The profile workspace is not yet ready; repeat the request',
           500: 'The profile workspace could not be created (`the login profile is created with an error: …`), or an internal error',
         }),
       },
+      words: {
+        auth_factor_required: (err) =>
+          `a second factor is required: send secondaryAuthFactor {type, token} with the password; type ${applicableTypes(err)}`,
+        auth_factor_invalid: 'secondaryAuthFactor is incorrect, expired or already used',
+        auth_factor_not_found:
+          'secondaryAuthFactor: this login has no factor of that type; use TOTP or RECOVERY_CODE',
+      },
       handler: async ({ app, request, reply }) => {
-        const { login, password } = loginArgs(rawBody(request));
-        const issued = await core.logins.login(app, login, password, clientInfo(request));
+        const { login, password, secondFactor } = loginArgs(rawBody(request));
+        const issued = await core.logins.login(app, login, password, clientInfo(request), secondFactor);
         return reply.send({
           principalToken: issued.value,
           expiresInSeconds: issued.expiresInSeconds,
@@ -178,6 +178,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
         return reply.status(201).send(await core.logins.createDevice(app, clientInfo(request)));
       },
     },
+    ...mfaRoutes(core),
   ];
 
   for (const route of routes) {
@@ -199,7 +200,11 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       handler: async (request, reply) => {
         const { owner, app: name } = request.params as { owner: string; app: string };
         const app = await core.directory.resolve(owner, name);
-        return route.handler({ app, request, reply });
+        try {
+          return await route.handler({ app, request, reply });
+        } catch (err) {
+          throw route.words ? reworded(err, route.words) : err;
+        }
       },
     });
     // Other verbs answer 405 (HttpError); left out of the document, where only POST is listed.

@@ -50,7 +50,26 @@ export const Params = Type.Object({
 });
 
 // Request bodies: documented here; each route reads its body itself, with the reference's messages.
-export const LoginBody = Type.Object({ login: Type.String(), password: Type.String() });
+const SecondFactor = Type.Object(
+  {
+    type: Type.String({
+      description:
+        '`TOTP` or `RECOVERY_CODE` at sign-in; `PASSWORD` or `TOTP` to confirm a change (eject, recovery codes)',
+    }),
+    token: Type.String({ description: 'The code (or the password)' }),
+  },
+  { description: 'A second factor (Latchkey extension, as in the rpc and feathers dialects)' },
+);
+
+export const LoginBody = Type.Object({
+  login: Type.String(),
+  password: Type.String(),
+  secondaryAuthFactor: Type.Optional({
+    ...SecondFactor,
+    description:
+      'Only for logins with MFA (Latchkey extension): `{"type": "TOTP" | "RECOVERY_CODE", "token": "<code>"}`, sent with the password',
+  }),
+});
 
 export const SignUpBody = Type.Object({
   verifiedEmailToken: Type.String({ description: 'From `POST …/users/email-code/verify`' }),
@@ -108,3 +127,41 @@ export const DeviceResult = Type.Object(
 );
 
 export const Empty = Type.Null({ description: 'Done; the body is empty' });
+
+// MFA (Latchkey extension): a login manages its own second factor with its principal token.
+
+export const FactorBody = Type.Object(
+  {
+    secondaryAuthFactor: Type.Optional({
+      ...SecondFactor,
+      description: 'A current factor of the login: its password or a TOTP code. Required.',
+    }),
+  },
+  { description: 'Without the factor, the answer (401) lists the types that would do' },
+);
+
+export const TotpEnrollResult = Type.Object(
+  {
+    secret: Type.String({ description: 'The base32 TOTP secret (32 characters), shown once' }),
+    otpauthUri: Type.String({ description: 'The `otpauth://totp/…` URI authenticator apps take' }),
+    qrcode: Type.String({ description: 'A PNG data URL (`data:image/png;base64,…`) of the URI' }),
+    expiresInSeconds: Type.Integer({ description: 'How long the enrolment waits for activation (900)' }),
+  },
+  { ...exact, description: 'A pending TOTP enrolment' },
+);
+
+export const TotpActivateBody = Type.Object({
+  secret: Type.String({ description: 'The secret of `…/auth/mfa/totp/enroll`' }),
+  code: Type.String({ description: 'A current 6-digit code of the authenticator' }),
+});
+
+export const RecoveryCodesResult = Type.Object(
+  {
+    recoveryCodes: Type.Array(Type.String(), {
+      minItems: 10,
+      maxItems: 10,
+      description: 'Ten single-use codes, shown once; earlier ones stop working',
+    }),
+  },
+  exact,
+);
