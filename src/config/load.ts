@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from './config.js';
+import { checkSessionCookie } from './cookie.js';
 import { SETTINGS, type Setting } from './settings.js';
 
 export class ConfigError extends Error {
@@ -175,6 +176,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!/^[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/.test(out['defaultApp'] as string)) {
     throw new ConfigError('defaultApp', "must be '<owner>/<app>' in lowercase");
   }
+  checkSessionCookie(out as unknown as Config);
   const mail = out['mail'] as { transport: string; smtpUrl: string | null };
   if (mail.transport === 'smtp' && !mail.smtpUrl)
     throw new ConfigError('mail.smtpUrl (LATCHKEY_SMTP_URL)', 'is required when mail.transport is smtp');

@@ -18,6 +18,7 @@ import { registerRpc } from './dialects/rpc/index.js';
 import { registerRpcPages } from './dialects/rpc/pages.js';
 import { registerSpa } from './dialects/spa/index.js';
 import { HTTP_STATUS } from './errors.js';
+import { loggedPath } from './log-path.js';
 import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
@@ -99,7 +100,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     request.log.info(
       {
         method: request.method,
-        path: request.url.split('?')[0],
+        path: loggedPath(request),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },

@@ -3,18 +3,37 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import SQLite from 'better-sqlite3';
-import { sqlitePathFromUrl } from '../../src/storage/sql/database.js';
 import { backends } from '../helpers/backends.js';
 import { callRpc, runCli, startServerProcess } from '../helpers/process.js';
 import { TEST_SECRET } from '../helpers/server.js';
+import {
+  acknowledged,
+  appsLoad,
+  feathersLoad,
+  http,
+  type LoadContext,
+  spaLoad,
+  verifyApps,
+  verifyFeathers,
+  verifySpa,
+} from './durability-load.js';
+import { integrityProblems } from './integrity.js';
+
+const APP = 'durable/app';
+const APP_LOGIN = ['durable-login', 'durable-login-password'] as const;
 
 for (const backend of await backends()) {
   describe(`durability under SIGKILL (${backend.name})`, () => {
-    test('every acknowledged write survives a kill -9 mid-load; acknowledged sign-outs stay revoked', async () => {
+    test('every acknowledged write of every dialect survives a kill -9 mid-load; acknowledged sign-outs stay revoked', async (t) => {
       const db = await backend.create();
       const dir = mkdtempSync(join(tmpdir(), 'latchkey-kill-'));
-      const env = { DATABASE_URL: db.url, LATCHKEY_DATA_DIR: dir, LATCHKEY_SECRET: TEST_SECRET };
+      // The load sends X-Forwarded-For from 127.0.0.1 so per-address throttling is not its limit.
+      const env = {
+        DATABASE_URL: db.url,
+        LATCHKEY_DATA_DIR: dir,
+        LATCHKEY_SECRET: TEST_SECRET,
+        LATCHKEY_TRUST_PROXY: '127.0.0.1',
+      };
       try {
         assert.equal(
           runCli(
@@ -33,7 +52,35 @@ for (const backend of await backends()) {
           ).code,
           0,
         );
+        assert.equal(runCli(['app', 'create', APP], { env }).code, 0);
+        assert.equal(
+          runCli(
+            [
+              'user',
+              'create',
+              '--app',
+              APP,
+              '--username',
+              APP_LOGIN[0],
+              '--email',
+              'durable@example.com',
+              '--password',
+              APP_LOGIN[1],
+            ],
+            { env },
+          ).code,
+          0,
+        );
         let server = await startServerProcess(env);
+        // The apps login signs in (200, not 409) once the server has provisioned its profile.
+        for (let i = 0; i < 100; i++) {
+          const res = await http(server.url, 'POST', `/api/v2/apps/${APP}/auth/login`, {
+            json: { login: APP_LOGIN[0], password: APP_LOGIN[1] },
+          });
+          if (res.status === 200) break;
+          assert.equal(res.status, 409, JSON.stringify(res.body));
+          await new Promise((r) => setTimeout(r, 100));
+        }
         const admin = (
           await callRpc(server.url, 'session.issueToken', {
             user: 'root_admin',
@@ -84,20 +131,48 @@ for (const backend of await backends()) {
             }
           }
         };
-        const workers = [0, 1, 2, 3].map(worker);
-        await new Promise((r) => setTimeout(r, 1500));
+        const ctx: LoadContext = { url: server.url, stopped: () => stop, admin };
+        const apps = acknowledged();
+        const spa = acknowledged();
+        const feathers = acknowledged();
+        const signedUp: Array<[string, string]> = [];
+        const workers = [
+          ...[0, 1].map(worker),
+          appsLoad(ctx, APP, APP_LOGIN[0], APP_LOGIN[1], apps),
+          spaLoad(ctx, 0, spa),
+          spaLoad(ctx, 1, spa),
+          feathersLoad(ctx, 0, feathers, signedUp),
+          feathersLoad(ctx, 1, feathers, signedUp),
+        ];
+        // Long enough for every dialect to acknowledge writes and sign-outs (production argon2 in the child).
+        await new Promise((r) => setTimeout(r, 4000));
         server.child.kill('SIGKILL');
         stop = true;
         await Promise.all(workers);
         await server.exited;
-        assert.ok(createdIds.length > 5, `the load did some work (${createdIds.length} users)`);
+        assert.ok(createdIds.length > 2, `the rpc load did some work (${createdIds.length} users)`);
         assert.ok(destroyedTokens.length > 0);
-
-        if (backend.name === 'sqlite') {
-          const raw = new SQLite(sqlitePathFromUrl(db.url));
-          assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
-          raw.close();
+        for (const [name, out] of Object.entries({ apps, spa, feathers })) {
+          assert.ok(
+            out.created.length > 0 && out.live.length > 0 && out.signedOut.length > 0,
+            `the ${name} load did some work: ${out.created.length} created, ${out.live.length} live, ${out.signedOut.length} signed out`,
+          );
         }
+        assert.ok(signedUp.length > 0, 'feathers sign-ups were acknowledged');
+        t.diagnostic(
+          `acknowledged: rpc ${createdIds.length} users, ${destroyedTokens.length} sign-outs; ${Object.entries(
+            { apps, spa, feathers },
+          )
+            .map(
+              ([n, o]) =>
+                `${n} ${o.created.length} created, ${o.live.length} live, ${o.signedOut.length} signed out`,
+            )
+            .join('; ')}; feathers ${signedUp.length} sign-ups`,
+        );
+
+        const integrity = await integrityProblems(backend.name, db.url);
+        assert.deepEqual(integrity.problems, [], 'the database is sound after the crash');
+        assert.ok(integrity.checked > 5, `the integrity check looked at something (${integrity.checked})`);
 
         server = await startServerProcess(env);
         try {
@@ -116,6 +191,9 @@ for (const backend of await backends()) {
           for (const token of liveTokens.slice(0, 20)) {
             assert.equal((await callRpc(server.url, 'user.info', {}, token))['ok'], true);
           }
+          await verifyApps(server.url, APP, apps);
+          await verifySpa(server.url, spa);
+          await verifyFeathers(server.url, feathers, signedUp);
         } finally {
           server.child.kill('SIGTERM');
           await server.exited;

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { codeAt } from '../../src/mfa/index.js';
+import { startAppsServer } from '../apps/support.js';
 import { backends } from '../helpers/backends.js';
 import { bearer, rpc, signIn } from '../helpers/rpc.js';
-import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
+import { type FlowServer, runSecretFlows } from '../helpers/secret-flows/index.js';
+import { seedUser, type TestServer } from '../helpers/server.js';
 
 /** Every row of every table, as text: what an attacker with a database dump would read. */
 async function dump(server: TestServer): Promise<string> {
@@ -29,10 +31,10 @@ async function dump(server: TestServer): Promise<string> {
 
 for (const backend of await backends()) {
   describe(`no secret in clear in the database or the logs (${backend.name})`, () => {
-    let server: TestServer;
+    let server: FlowServer;
     const secrets: Record<string, string> = {};
     before(async () => {
-      server = await startTestServer(backend);
+      server = await startAppsServer(backend);
       const password = 'Correct-Horse-Battery-Staple-42';
       const user = await seedUser(server, { password });
       secrets['password'] = password;
@@ -80,6 +82,17 @@ for (const backend of await backends()) {
         password: 'Wrong-Password-Typed-By-Mistake',
       });
       secrets['mistyped password'] = 'Wrong-Password-Typed-By-Mistake';
+      // Every dialect's secret-bearing flow (test/helpers/secret-flows): principal, access and
+      // feathers tokens, refresh cookies, login links, MFA challenges and responses, TOTP
+      // secrets, verified-email and activation tokens, device and sign-up passwords.
+      const flows = await runSecretFlows(server);
+      for (const dialect of ['rpc', 'apps', 'spa', 'feathers']) {
+        assert.ok(
+          Object.keys(flows.secrets).filter((name) => name.startsWith(`${dialect} `)).length >= 4,
+          `the ${dialect} flows gave secrets to search for`,
+        );
+      }
+      Object.assign(secrets, flows.secrets);
     });
     after(async () => server.close());
 

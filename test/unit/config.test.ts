@@ -108,3 +108,34 @@ test('every setting has a distinct environment variable and path', () => {
   assert.equal(new Set(SETTINGS.map((s) => s.env)).size, SETTINGS.length);
   assert.equal(new Set(SETTINGS.map((s) => s.path)).size, SETTINGS.length);
 });
+
+test('an rpc session cookie that browsers would drop, or that cannot be set, stops start-up', () => {
+  const dir = tmp();
+  const load = (overrides: Record<string, unknown>) =>
+    loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, overrides, ...quiet });
+  const refused: Array<[Record<string, unknown>, RegExp]> = [
+    // The serialiser refuses such a name: every session.setCookie answered 500.
+    [{ 'cookie.name': 'my session' }, /cookie\.name.*RFC 6265/],
+    [{ 'cookie.path': 'api' }, /cookie\.path.*'\/'/],
+    [{ 'cookie.sameSite': 'none', 'cookie.secure': false }, /SameSite=None needs cookie\.secure/],
+    [{ 'cookie.name': '__Secure-session', 'cookie.secure': false }, /__Secure- or __Host- cookie needs/],
+    [
+      { 'cookie.name': '__Host-session', 'cookie.path': '/api' },
+      /__Host- cookie needs cookie\.path=\/ and no cookie\.domain/,
+    ],
+    [{ 'cookie.name': '__Host-session', 'cookie.domain': 'example.com' }, /__Host- cookie needs/],
+  ];
+  for (const [overrides, message] of refused) {
+    assert.throws(
+      () => load(overrides),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      JSON.stringify(overrides),
+    );
+  }
+  assert.equal(load({ 'cookie.name': '__Host-session' }).cookie.name, '__Host-session');
+  assert.equal(load({ 'cookie.sameSite': 'none' }).cookie.sameSite, 'none');
+  assert.equal(
+    load({ 'cookie.secure': false, 'cookie.path': '/api', 'cookie.domain': 'example.com' }).cookie.path,
+    '/api',
+  );
+});

@@ -80,13 +80,14 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
   }
 
   /** Other verbs on a known path: MethodNotAllowed, refused before any body is read. */
-  const refuseOthers = (url: string, allowed: HTTPMethods[], hasId = false) => {
+  const refuseOthers = (url: string, allowed: HTTPMethods[], hasId = false, secretPath = false) => {
     const others = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as HTTPMethods[]).filter(
       (m) => !allowed.includes(m),
     );
     app.route({
       method: others,
       url,
+      config: { secretPath },
       schema: {
         summary: `Not supported (MethodNotAllowed); this path takes ${allowed.join(', ')}`,
         tags: TAGS,
@@ -264,6 +265,8 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
   app.delete(
     '/authentication/:id',
     {
+      // The id is the access token itself: it must not reach the request log.
+      config: { secretPath: true },
       schema: {
         ...logoutSchema,
         description: 'The id must be the token in the Authorization header.',
@@ -273,7 +276,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     },
     logout,
   );
-  refuseOthers('/authentication/:id', ['DELETE'], true);
+  refuseOthers('/authentication/:id', ['DELETE'], true, true);
 
   /** A redirect target on an allowed origin, or BadRequest: never an open redirect. */
   const checkedRedirect = (candidate: string): string => {
