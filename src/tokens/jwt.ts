@@ -37,7 +37,8 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
  * once; expiry and revocation are still checked on every use by the caller.
  */
 export class TokenService {
-  private readonly verified: LRUCache<string, VerifiedToken>;
+  /** Verified (or self-signed) tokens with the key that signed them. */
+  private readonly verified: LRUCache<string, VerifiedToken & { kid: string }>;
 
   constructor(
     private readonly keys: KeyRing,
@@ -51,28 +52,50 @@ export class TokenService {
 
   async sign(kind: TokenKind, claims: Record<string, unknown>, options: SignOptions): Promise<string> {
     const { kid, privateKey } = this.keys.signingKey();
+    const issuedAt = Math.floor((options.issuedAtMs ?? this.clock.now()) / 1000);
+    const expiresAt = Math.floor(options.expiresAtMs / 1000);
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid, typ: typHeader(kind) })
       .setIssuer(this.issuer)
       .setAudience(options.audience)
-      .setIssuedAt(Math.floor((options.issuedAtMs ?? this.clock.now()) / 1000))
-      .setExpirationTime(Math.floor(options.expiresAtMs / 1000));
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt);
     if (options.subject) jwt.setSubject(options.subject);
     if (options.id) jwt.setJti(options.id);
-    return jwt.sign(privateKey);
+    const token = await jwt.sign(privateKey);
+    // This exact string is valid by construction: remember it as verified, so the first
+    // time it comes back (a token check, a refresh) costs no signature verification.
+    this.verified.set(token, {
+      kid,
+      kind,
+      claims: {
+        ...claims,
+        iss: this.issuer,
+        aud: options.audience,
+        iat: issuedAt,
+        exp: expiresAt,
+        ...(options.subject ? { sub: options.subject } : {}),
+        ...(options.id ? { jti: options.id } : {}),
+      },
+      expiresAtMs: expiresAt * 1000,
+    });
+    return token;
   }
 
   /** Verifies signature, algorithm, kind, issuer, audience and expiry; throws token_invalid / token_expired. */
   async verify(token: string, kinds: readonly TokenKind[], options: VerifyOptions): Promise<VerifiedToken> {
     const now = this.clock.now();
-    const cached = options.acceptExpiredForMs ? undefined : this.verified.get(token);
+    const cached = this.verified.get(token);
     if (cached) {
       if (!kinds.includes(cached.kind) || cached.claims.aud !== options.audience) throw invalid();
-      if (cached.expiresAtMs + this.clockSkewSeconds * 1000 <= now) throw expired();
+      // Its key may have been withdrawn since (the end of a rotation's overlap).
+      if (!this.keys.verificationKey(cached.kid, now)) throw invalid();
+      const allowedMs = this.clockSkewSeconds * 1000 + (options.acceptExpiredForMs ?? 0);
+      if (cached.expiresAtMs + allowedMs <= now) throw expired();
       return cached;
     }
     const result = await this.verifyFully(token, kinds, options, now);
-    if (!options.acceptExpiredForMs) this.verified.set(token, result);
+    this.verified.set(token, result);
     return result;
   }
 
@@ -81,7 +104,7 @@ export class TokenService {
     kinds: readonly TokenKind[],
     options: VerifyOptions,
     now: number,
-  ): Promise<VerifiedToken> {
+  ): Promise<VerifiedToken & { kid: string }> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalid();
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -106,7 +129,12 @@ export class TokenService {
         currentDate: new Date(now),
         clockTolerance: this.clockSkewSeconds + Math.floor((options.acceptExpiredForMs ?? 0) / 1000),
       });
-      return { kind, claims: payload as VerifiedToken['claims'], expiresAtMs: (payload.exp ?? 0) * 1000 };
+      return {
+        kid: header.kid,
+        kind,
+        claims: payload as VerifiedToken['claims'],
+        expiresAtMs: (payload.exp ?? 0) * 1000,
+      };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw expired();
       throw invalid();
