@@ -1,5 +1,5 @@
 import { expectRpcOk, sessionCookie, signInAll } from '../client.js';
-import { startBareHttp } from '../limits/bare-http.js';
+import { startBareFastify, startBareHttp } from '../limits/bare-http.js';
 import { type LoadResult, type LoadSpec, mergeLoads, runLoad, warmUp } from '../load.js';
 import { trackingPeak } from '../rss.js';
 import { alternate } from '../stats.js';
@@ -65,22 +65,27 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
   const cookieSpec = tokenCheckLoad(server.url, 'cookie', cookies, connections, roundS);
   // The same requests, the same settings, the same JSON body, from a bare node:http server.
   const bare = await startBareHttp(answer.text);
+  const fastify = await startBareFastify(answer.text);
   const bareSpec = tokenCheckLoad(bare.url, 'authorization', tokens, connections, roundS);
+  const fastifySpec = tokenCheckLoad(fastify.url, 'authorization', tokens, connections, roundS);
   const rss = { bearer: { bytes: null as number | null }, cookie: { bytes: null as number | null } };
-  let measured: { bearer: LoadResult[]; bare: LoadResult[]; cookie: LoadResult[] };
+  let measured: { bearer: LoadResult[]; bare: LoadResult[]; cookie: LoadResult[]; fastify: LoadResult[] };
   try {
-    for (const spec of [bearerSpec, cookieSpec, bareSpec]) await warmUp(spec, warmupS);
+    for (const spec of [bearerSpec, cookieSpec, bareSpec, fastifySpec]) await warmUp(spec, warmupS);
     measured = await alternate(rounds, {
       bearer: trackingPeak(server.rss, rss.bearer, () => runLoad(bearerSpec)),
       bare: () => runLoad(bareSpec),
       cookie: trackingPeak(server.rss, rss.cookie, () => runLoad(cookieSpec)),
+      fastify: () => runLoad(fastifySpec),
     });
   } finally {
     await bare.stop();
+    await fastify.stop();
   }
   const bearer = mergeLoads(measured.bearer);
   const cookie = mergeLoads(measured.cookie);
   const limit = mergeLoads(measured.bare);
+  const framework = mergeLoads(measured.fastify);
   run.figures.bearer = bearer;
 
   const limitText = `${Math.round(limit.throughput).toLocaleString('en')} req/s (bare node:http)`;
@@ -90,6 +95,16 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
   return {
     rows: [
       loadRow({ ...base, label: 'limit: bare node:http, same body' }, limit, null, null, null),
+      {
+        ...loadRow(
+          { ...base, label: 'reference: bare Fastify route, same body, logging off' },
+          framework,
+          null,
+          limitText,
+          null,
+        ),
+        note: `${Math.round((100 * framework.throughput) / limit.throughput)} % of the limit; no target`,
+      },
       loadRow(
         { ...base, label: 'user.info, Authorization: Bearer' },
         bearer,
@@ -106,7 +121,7 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
       ),
     ],
     notes: [
-      `${store}: ${rounds} alternating rounds (bearer, bare, cookie); req/s per round: bearer ${perRound(measured.bearer)}, bare ${perRound(measured.bare)}, cookie ${perRound(measured.cookie)}.`,
+      `${store}: ${rounds} alternating rounds (bearer, bare, cookie, Fastify); req/s per round: bearer ${perRound(measured.bearer)}, bare ${perRound(measured.bare)}, cookie ${perRound(measured.cookie)}, Fastify ${perRound(measured.fastify)}.`,
       `${store}: ${connections} connections spread over ${tokens.length} tokens / ${cookies.length} cookies; bearer ${failures(bearer)}, cookie ${failures(cookie)}, bare ${failures(limit)}.`,
     ],
   };
