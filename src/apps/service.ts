@@ -170,6 +170,7 @@ export class AppLoginService {
     oldPassword: string,
     newPassword: string,
     client: ClientInfo,
+    secondFactor?: SecondFactor,
   ): Promise<void> {
     const { throttle, signIn, userService, clock } = this.deps;
     checkPasswordPolicy(newPassword);
@@ -177,7 +178,16 @@ export class AppLoginService {
       [{ key: `${app.id}:change-password:${login}`, policy: CHANGE_PASSWORD_POLICY }],
       clock.now(),
     );
-    const user = await signIn.verifyPassword(app.id, login, oldPassword, client, 'exact-username');
+    // The whole sign-in flow, second factor included: the old password alone must not
+    // let someone who learnt it lock the owner of an MFA login out.
+    const user = await signIn.signIn({
+      appId: app.id,
+      login,
+      password: oldPassword,
+      client,
+      secondFactor,
+      lookup: 'exact-username',
+    });
     await userService.update(app.id, user.id, { password: newPassword });
   }
 

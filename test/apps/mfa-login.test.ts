@@ -82,7 +82,7 @@ for (const backend of await backends()) {
     });
 
     test('the password is checked first: a wrong password answers exactly as for a login without MFA', async () => {
-      const eve = await mfaLogin(server, portal, PORTAL, 'eve');
+      const eve = await mfaLogin(server, portal, PORTAL, 'evelyn');
       await readyLogin(server, portal, 'fay', 'fay-password-1');
       const code = eve.code();
       const answers = [
@@ -173,6 +173,35 @@ for (const backend of await backends()) {
       assert.equal(res.status, 400);
       assert.ok(isAppsError(res.body, 400));
       assert.match(res.body['message'] as string, /^secondaryAuthFactor: .*TOTP or RECOVERY_CODE/);
+    });
+
+    test('change-password of a login with MFA needs the second factor too', async () => {
+      const otto = await mfaLogin(server, portal, PORTAL, 'otto');
+      const change = (secondaryAuthFactor?: unknown) =>
+        apps(server, PORTAL, '/users/change-password', {
+          json: {
+            login: otto.login,
+            oldPassword: otto.password,
+            newPassword: 'otto-new-password-2',
+            ...(secondaryAuthFactor === undefined ? {} : { secondaryAuthFactor }),
+          },
+        });
+      const bare = await change();
+      assert.deepEqual(bare.body, { status: 401, message: REQUIRED('TOTP') });
+      // One change-password call a minute per login, failed ones included.
+      server.clock.advance(60_000);
+      const wrong = await change({ type: 'TOTP', token: wrongCode(server, otto.secret) });
+      assert.deepEqual(wrong.body, { status: 401, message: WRONG_FACTOR });
+      // Neither refusal changed anything: the old password still signs in (with its factor).
+      server.clock.advance(60_000);
+      assert.equal((await login(server, PORTAL, otto, { type: 'TOTP', token: otto.code() })).status, 200);
+      server.clock.advance(60_000);
+      const ok = await change({ type: 'TOTP', token: otto.code() });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      server.clock.advance(30_000);
+      const renewed = { login: otto.login, password: 'otto-new-password-2' };
+      assert.equal((await login(server, PORTAL, renewed, { type: 'TOTP', token: otto.code() })).status, 200);
+      assert.equal((await login(server, PORTAL, otto, { type: 'TOTP', token: otto.code() })).status, 401);
     });
   });
 }

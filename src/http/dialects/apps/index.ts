@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
 import { clientInfo } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
-import { authorizationToken, loginArgs, rawBody, stringFields } from './body.js';
+import { authorizationToken, factorArgs, loginArgs, rawBody, stringFields } from './body.js';
 import { applicableTypes, badRequest, handleAppsError, reworded } from './errors.js';
 import { mfaRoutes } from './mfa-routes.js';
 import type { AppsRoute } from './route.js';
@@ -21,6 +21,15 @@ import {
   SignUpResult,
   VerifiedEmailResult,
 } from './schemas.js';
+
+/** How the core's second-factor refusals read on this dialect's wire (login and change-password). */
+const SECOND_FACTOR_WORDS: AppsRoute['words'] = {
+  auth_factor_required: (err) =>
+    `a second factor is required: send secondaryAuthFactor {type, token} with the password; type ${applicableTypes(err)}`,
+  auth_factor_invalid: 'secondaryAuthFactor is incorrect, expired or already used',
+  auth_factor_not_found:
+    'secondaryAuthFactor: this login has no factor of that type; use TOTP or RECOVERY_CODE',
+};
 
 /** Where the dialect is mounted; the reference's paths are fixed. */
 export const APPS_PREFIX = '/api/v2/apps';
@@ -60,13 +69,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
           500: 'The profile workspace could not be created (`the login profile is created with an error: …`), or an internal error',
         }),
       },
-      words: {
-        auth_factor_required: (err) =>
-          `a second factor is required: send secondaryAuthFactor {type, token} with the password; type ${applicableTypes(err)}`,
-        auth_factor_invalid: 'secondaryAuthFactor is incorrect, expired or already used',
-        auth_factor_not_found:
-          'secondaryAuthFactor: this login has no factor of that type; use TOTP or RECOVERY_CODE',
-      },
+      words: SECOND_FACTOR_WORDS,
       handler: async ({ app, request, reply }) => {
         const { login, password, secondFactor } = loginArgs(rawBody(request));
         const issued = await core.logins.login(app, login, password, clientInfo(request), secondFactor);
@@ -126,17 +129,28 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       path: '/users/change-password',
       summary: "Change a login's password with the old one",
       description:
-        'At most one call a minute per login, failed ones included (429). Ends every session of the login.',
+        'At most one call a minute per login, failed ones included (429). Ends every session of the login. ' +
+        'A login with MFA also needs `secondaryAuthFactor` (Latchkey extension), exactly as at sign-in: ' +
+        'a stolen password alone must not let anyone take the account over.',
       body: ChangePasswordBody,
-      response: { 200: Empty, ...appsErrors([400, 401, 413, 415, 429, 500, 503]) },
+      response: {
+        200: Empty,
+        ...appsErrors([400, 401, 413, 415, 429, 500, 503], {
+          401: '`login or password is incorrect`; or, after the right old password of a login with MFA, a missing or wrong `secondaryAuthFactor`',
+        }),
+      },
+      words: SECOND_FACTOR_WORDS,
       handler: async ({ app, request, reply }) => {
-        const body = stringFields(rawBody(request), ['login', 'oldPassword', 'newPassword']);
+        const raw = rawBody(request);
+        const body = stringFields(raw, ['login', 'oldPassword', 'newPassword']);
+        const { secondFactor } = factorArgs(raw);
         await core.logins.changePassword(
           app,
           body.login,
           body.oldPassword,
           body.newPassword,
           clientInfo(request),
+          secondFactor,
         );
         return reply.status(200).send();
       },

@@ -91,6 +91,11 @@ export const ChangePasswordBody = Type.Object({
   login: Type.String(),
   oldPassword: Type.String(),
   newPassword: Type.String({ minLength: 8, maxLength: 1024 }),
+  secondaryAuthFactor: Type.Optional({
+    ...SecondFactor,
+    description:
+      'Only for logins with MFA (Latchkey extension): `{"type": "TOTP" | "RECOVERY_CODE", "token": "<code>"}`, sent with the old password',
+  }),
 });
 
 export const EmailCodeBody = Type.Object({
