@@ -106,6 +106,44 @@ describe('the OpenAPI document and docs page', () => {
     }
   });
 
+  test('the apps sign-in and refresh answer the named PrincipalToken component (seed 002)', () => {
+    const component = doc.components.schemas['PrincipalToken'] as {
+      type: string;
+      required: string[];
+      additionalProperties: boolean;
+      properties: Record<string, { type: string; format?: string; description?: string }>;
+    };
+    assert.ok(component, 'components.schemas.PrincipalToken');
+    assert.equal(component.type, 'object');
+    assert.deepEqual(Object.keys(component.properties).sort(), [
+      'expiresInSeconds',
+      'principalToken',
+      'profileWSID',
+    ]);
+    assert.deepEqual([...component.required].sort(), ['expiresInSeconds', 'principalToken', 'profileWSID']);
+    assert.equal(component.additionalProperties, false);
+    assert.equal(component.properties['principalToken']!.type, 'string');
+    for (const name of ['expiresInSeconds', 'profileWSID']) {
+      assert.equal(component.properties[name]!.type, 'integer', name);
+      assert.equal(component.properties[name]!.format, 'int64', name);
+    }
+    for (const [name, property] of Object.entries(component.properties)) {
+      assert.ok((property.description ?? '').length > 0, `${name} has a description`);
+    }
+    for (const route of ['login', 'refresh']) {
+      const ok = doc.paths[`/api/v2/apps/{owner}/{app}/auth/${route}`]?.['post']?.responses['200'];
+      assert.ok(ok?.description, `${route}: the 200 answer is described`);
+      assert.deepEqual(
+        ok.content?.['application/json']?.schema,
+        { $ref: '#/components/schemas/PrincipalToken' },
+        `${route}: the 200 answer points at the component`,
+      );
+    }
+    // Named once: no other operation carries an inlined copy of it.
+    const inlined = JSON.stringify(doc.paths).match(/"principalToken":\{/g) ?? [];
+    assert.deepEqual(inlined, [], 'the principal token shape is not inlined anywhere');
+  });
+
   test('GET /docs answers the docs page with its assets served locally and a CSP', async () => {
     const res = await server.inject({ method: 'GET', url: '/docs' });
     assert.equal(res.statusCode, 200);
