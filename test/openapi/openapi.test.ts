@@ -166,6 +166,25 @@ describe('the OpenAPI document and docs page', () => {
     assert.deepEqual(json.json(), doc, 'the docs page shows the same document');
   });
 
+  test('docs/openapi.md covers every tag and component of the document, and the README links it and /docs', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const guide = await readFile(new URL('../../../docs/openapi.md', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const tags = new Set(
+      Object.values(doc.paths).flatMap((item) => Object.values(item).flatMap((op) => op.tags ?? [])),
+    );
+    assert.ok(tags.size >= 7, [...tags].join(', '));
+    for (const tag of tags) assert.match(guide, new RegExp(`^\\| \`${tag}\` \\|`, 'm'), `a row for ${tag}`);
+    for (const name of Object.keys(doc.components.schemas)) {
+      assert.ok(guide.includes(`\`${name}\``), `docs/openapi.md names the component ${name}`);
+    }
+    assert.match(guide, /^## Generating a client$/m);
+    assert.match(guide, /openapi-typescript .*\/openapi\.json/);
+    assert.match(guide, /openapi-generator-cli generate/);
+    assert.match(readme, /\]\(http:\/\/127\.0\.0\.1:8080\/docs\)/, 'the README links the docs page');
+    assert.match(readme, /\]\(docs\/openapi\.md\)/, 'the README links docs/openapi.md');
+  });
+
   test('the contract layer rejects an answer the document does not describe', async () => {
     const healthz = await server.app.inject({ method: 'GET', url: '/healthz' });
     const contract = new Contract(structuredClone(doc) as never);
