@@ -39,6 +39,8 @@ export class Contract {
       validate: (v: string) =>
         /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) && !Number.isNaN(Date.parse(v)),
     });
+    // An OpenAPI int64 (PrincipalToken's WSID): Latchkey keeps every one below 2^53, exact in any JSON client.
+    this.ajv.addFormat('int64', { type: 'number', validate: (v: number) => Number.isSafeInteger(v) });
     // The whole document is one schema resource, so `#/components/schemas/…` refs resolve in place.
     this.ajv.addSchema({ ...doc, $id: DOC_ID });
     this.paths = Object.keys(doc.paths).map((template) => ({

@@ -106,6 +106,44 @@ describe('the OpenAPI document and docs page', () => {
     }
   });
 
+  test('the apps sign-in and refresh answer the named PrincipalToken component (seed 002)', () => {
+    const component = doc.components.schemas['PrincipalToken'] as {
+      type: string;
+      required: string[];
+      additionalProperties: boolean;
+      properties: Record<string, { type: string; format?: string; description?: string }>;
+    };
+    assert.ok(component, 'components.schemas.PrincipalToken');
+    assert.equal(component.type, 'object');
+    assert.deepEqual(Object.keys(component.properties).sort(), [
+      'expiresInSeconds',
+      'principalToken',
+      'profileWSID',
+    ]);
+    assert.deepEqual([...component.required].sort(), ['expiresInSeconds', 'principalToken', 'profileWSID']);
+    assert.equal(component.additionalProperties, false);
+    assert.equal(component.properties['principalToken']!.type, 'string');
+    for (const name of ['expiresInSeconds', 'profileWSID']) {
+      assert.equal(component.properties[name]!.type, 'integer', name);
+      assert.equal(component.properties[name]!.format, 'int64', name);
+    }
+    for (const [name, property] of Object.entries(component.properties)) {
+      assert.ok((property.description ?? '').length > 0, `${name} has a description`);
+    }
+    for (const route of ['login', 'refresh']) {
+      const ok = doc.paths[`/api/v2/apps/{owner}/{app}/auth/${route}`]?.['post']?.responses['200'];
+      assert.ok(ok?.description, `${route}: the 200 answer is described`);
+      assert.deepEqual(
+        ok.content?.['application/json']?.schema,
+        { $ref: '#/components/schemas/PrincipalToken' },
+        `${route}: the 200 answer points at the component`,
+      );
+    }
+    // Named once: no other operation carries an inlined copy of it.
+    const inlined = JSON.stringify(doc.paths).match(/"principalToken":\{/g) ?? [];
+    assert.deepEqual(inlined, [], 'the principal token shape is not inlined anywhere');
+  });
+
   test('GET /docs answers the docs page with its assets served locally and a CSP', async () => {
     const res = await server.inject({ method: 'GET', url: '/docs' });
     assert.equal(res.statusCode, 200);
@@ -126,6 +164,25 @@ describe('the OpenAPI document and docs page', () => {
     assert.equal(init.statusCode, 200);
     const json = await server.inject({ method: 'GET', url: '/docs/json' });
     assert.deepEqual(json.json(), doc, 'the docs page shows the same document');
+  });
+
+  test('docs/openapi.md covers every tag and component of the document, and the README links it and /docs', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const guide = await readFile(new URL('../../../docs/openapi.md', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    const tags = new Set(
+      Object.values(doc.paths).flatMap((item) => Object.values(item).flatMap((op) => op.tags ?? [])),
+    );
+    assert.ok(tags.size >= 7, [...tags].join(', '));
+    for (const tag of tags) assert.match(guide, new RegExp(`^\\| \`${tag}\` \\|`, 'm'), `a row for ${tag}`);
+    for (const name of Object.keys(doc.components.schemas)) {
+      assert.ok(guide.includes(`\`${name}\``), `docs/openapi.md names the component ${name}`);
+    }
+    assert.match(guide, /^## Generating a client$/m);
+    assert.match(guide, /openapi-typescript .*\/openapi\.json/);
+    assert.match(guide, /openapi-generator-cli generate/);
+    assert.match(readme, /\]\(http:\/\/127\.0\.0\.1:8080\/docs\)/, 'the README links the docs page');
+    assert.match(readme, /\]\(docs\/openapi\.md\)/, 'the README links docs/openapi.md');
   });
 
   test('the contract layer rejects an answer the document does not describe', async () => {

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/http/server.js';
 import { codeAt } from '../../src/mfa/index.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { CHROMIUM, chromiumInstalled, launchChromium } from '../helpers/browser.js';
 import { freePort } from '../helpers/process.js';
 import { seedUser, TEST_ARGON2, TEST_SECRET, type TestServer } from '../helpers/server.js';
 
@@ -20,7 +21,6 @@ import { seedUser, TEST_ARGON2, TEST_SECRET, type TestServer } from '../helpers/
  * ManualClock the test moves (no sleeping), and a barrier holds concurrent refreshes
  * together so that two tabs really present the same cookie at once.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const EXAMPLE = new URL('../../../examples/spa/', import.meta.url);
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -55,7 +55,7 @@ async function staticOrigin(): Promise<{ server: Server; origin: string }> {
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
-const available = existsSync(CHROMIUM);
+const available = chromiumInstalled;
 if (!available && process.env['CI'])
   throw new Error(`${CHROMIUM} is required in CI (apt-get install -y chromium)`);
 
@@ -115,19 +115,7 @@ describe('the example SPA in headless Chromium', {
       return reply.header('content-type', found.type).send(found.body);
     });
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -126,6 +126,25 @@ export const RpcUserStatus = Type.Object(
   { ...exact, $id: 'RpcUserStatus' },
 );
 
+/**
+ * The apps dialect's sign-in and refresh answer, named as the reference's own document
+ * names it (`#/components/schemas/PrincipalToken`, seed 002). Both integers are `int64`
+ * as there: a profile WSID is above 2^31 (cluster 1 starts at 2^47), so a client
+ * generated with 32-bit integers would overflow. Unlike the reference, every field is
+ * required: Latchkey always answers all three.
+ */
+export const PrincipalToken = Type.Object(
+  {
+    principalToken: Type.String({ description: 'The principal token (a JWT)' }),
+    expiresInSeconds: Type.Integer({
+      format: 'int64',
+      description: 'Seconds until it expires (3600 by default)',
+    }),
+    profileWSID: Type.Integer({ format: 'int64', description: "The login's profile workspace id" }),
+  },
+  { ...exact, $id: 'PrincipalToken', description: 'A principal token' },
+);
+
 const COMPONENTS: TSchema[] = [
   HttpError,
   RpcError,
@@ -136,6 +155,7 @@ const COMPONENTS: TSchema[] = [
   RpcSessionUser,
   RpcUser,
   RpcUserStatus,
+  PrincipalToken,
 ];
 
 /** A reference to a registered component (`<$id>#`, which Fastify and @fastify/swagger both resolve). */

@@ -1,6 +1,8 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
 import { clientInfo } from '../../client.js';
+import { PrincipalToken, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { authorizationToken, factorArgs, loginArgs, rawBody, stringFields } from './body.js';
 import { applicableTypes, badRequest, handleAppsError, reworded } from './errors.js';
@@ -16,7 +18,6 @@ import {
   Empty,
   LoginBody,
   Params,
-  PrincipalToken,
   SignUpBody,
   SignUpResult,
   VerifiedEmailResult,
@@ -62,7 +63,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
         'the right password answers 401 saying so (the password is checked first).',
       body: LoginBody,
       response: {
-        200: PrincipalToken,
+        200: Type.Unsafe({ ...ref(PrincipalToken), description: 'A principal token for the login' }),
         ...appsErrors([400, 401, 409, 413, 415, 429, 500, 503], {
           401: '`login or password is incorrect`; or, after the right password of a login with MFA, a missing or wrong `secondaryAuthFactor`',
           409: 'The profile workspace is not yet ready; repeat the request',
@@ -87,7 +88,13 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
         'The presented token is rotated: refreshing it again within 60 s returns the same successor; ' +
         'after that, it is taken for a stolen token and the whole session ends.',
       bearer: true,
-      response: { 200: PrincipalToken, ...appsErrors([400, 401, 413, 415, 500, 503]) },
+      response: {
+        200: Type.Unsafe({
+          ...ref(PrincipalToken),
+          description: 'A new principal token with the same claims (the presented one is rotated)',
+        }),
+        ...appsErrors([400, 401, 413, 415, 500, 503]),
+      },
       handler: async ({ app, request, reply }) => {
         const issued = await core.logins.refresh(app, authorizationToken(request));
         return reply.send({

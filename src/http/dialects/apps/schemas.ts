@@ -35,15 +35,6 @@ export function appsErrors(
   );
 }
 
-export const PrincipalToken = Type.Object(
-  {
-    principalToken: Type.String({ description: 'The principal token (a JWT)' }),
-    expiresInSeconds: Type.Integer({ description: 'Seconds until it expires (3600 by default)' }),
-    profileWSID: Type.Integer({ description: "The login's profile workspace id" }),
-  },
-  { ...exact, description: 'A principal token' },
-);
-
 export const Params = Type.Object({
   owner: Type.String({ description: 'The owner of the application' }),
   app: Type.String({ description: 'The name of the application' }),
