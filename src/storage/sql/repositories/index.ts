@@ -51,7 +51,7 @@ export function sqlRepositories(store: Store): Repositories {
     users: new SqlUserRepository(store.db),
     permissions: new SqlPermissionRepository(store.db),
     keys: new SqlKeyRepository(store.db),
-    sessions: new SqlSessionRepository(store.db),
+    sessions: new SqlSessionRepository(store.db, store.kind),
     outbox: new SqlOutboxRepository(store.db),
     mfa: new SqlMfaRepository(store.db),
     orgs: new SqlOrgRepository(store.db),

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RotationRequest, SessionRepository } from '../../../session/ports.js';
 import type { Session, SessionCredential, SessionKind } from '../../../session/types.js';
+import type { StoreKind } from '../database.js';
 import type { Database, SessionCredentialsTable, SessionsTable } from '../schema.js';
 
 const toSession = (r: SessionsTable): Session => ({
@@ -40,7 +41,10 @@ const credentialRow = (c: SessionCredential): SessionCredentialsTable => ({
 });
 
 export class SqlSessionRepository implements SessionRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kind: StoreKind = 'sqlite',
+  ) {}
 
   async create(session: Session, first: SessionCredential): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -79,6 +83,7 @@ export class SqlSessionRepository implements SessionRepository {
   }
 
   async rotate(request: RotationRequest): Promise<boolean> {
+    if (this.kind === 'postgres') return this.rotateInOneStatement(request);
     return this.db.transaction().execute(async (trx) => {
       // The conditional update is the compare-and-swap: on PostgreSQL a concurrent
       // rotation blocks on the row lock and then finds rotated_at set; on SQLite
@@ -98,6 +103,32 @@ export class SqlSessionRepository implements SessionRepository {
       await trx.insertInto('session_credentials').values(credentialRow(request.successor)).execute();
       return true;
     });
+  }
+
+  /**
+   * PostgreSQL: the compare-and-swap and the successor's insert as one statement, one
+   * round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT). A concurrent rotation
+   * blocks on the row lock, then finds rotated_at set and inserts nothing.
+   */
+  private async rotateInOneStatement(request: RotationRequest): Promise<boolean> {
+    const s = credentialRow(request.successor);
+    const { rows } = await sql<{ id: string }>`
+      with rotated as (
+        update session_credentials
+        set rotated_at = ${request.now}, successor_id = ${s.id},
+            successor_sealed = ${request.successorSealed}, grace_until = ${request.graceUntil}
+        where id = ${request.credentialId} and rotated_at is null
+        returning id
+      )
+      insert into session_credentials
+        (id, session_id, secret_hash, created_at, rotated_at, successor_id, successor_sealed, grace_until)
+      select cast(${s.id} as text), cast(${s.session_id} as text), cast(${s.secret_hash} as text),
+             cast(${s.created_at} as bigint), cast(${s.rotated_at} as bigint),
+             cast(${s.successor_id} as text), cast(${s.successor_sealed} as text),
+             cast(${s.grace_until} as bigint)
+      from rotated
+      returning id`.execute(this.db);
+    return rows.length === 1;
   }
 
   async revoke(id: string, at: number, reason: string): Promise<boolean> {
