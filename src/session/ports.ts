@@ -13,6 +13,8 @@ export interface SessionRepository {
   create(session: Session, first: SessionCredential): Promise<void>;
   findSession(id: string): Promise<Session | null>;
   findCredential(id: string): Promise<SessionCredential | null>;
+  /** A credential with its session, in one read (every refresh starts with it). Null when either is missing. */
+  findCredentialWithSession(id: string): Promise<{ credential: SessionCredential; session: Session } | null>;
   /**
    * Compare-and-swap: marks the credential rotated and inserts its successor in one
    * transaction, only if it was not rotated before. False means another request won.

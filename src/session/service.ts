@@ -110,11 +110,10 @@ export class SessionService {
     credentialId: string,
     secret?: string,
   ): Promise<{ session: Session; credential: SessionCredential }> {
-    const credential = await this.repo.findCredential(credentialId);
-    if (!credential || !secretMatches(credential, secret)) throw notFound();
-    const session = await this.repo.findSession(credential.sessionId);
-    if (!session || !isSessionLive(session, this.clock.now())) throw notFound();
-    return { session, credential };
+    const found = await this.repo.findCredentialWithSession(credentialId);
+    if (!found || !secretMatches(found.credential, secret)) throw notFound();
+    if (!isSessionLive(found.session, this.clock.now())) throw notFound();
+    return found;
   }
 
   /**

@@ -65,6 +65,12 @@ for (const backend of await backends()) {
         assert.equal(await f.repos.sessions.findSession(newId()), null);
         assert.equal(await f.repos.sessions.findCredential(newId()), null);
         assert.equal(await f.repos.sessions.findSession(credential.id), null, 'ids do not cross tables');
+        assert.deepEqual(await f.repos.sessions.findCredentialWithSession(credential.id), {
+          credential,
+          session,
+        });
+        assert.equal(await f.repos.sessions.findCredentialWithSession(newId()), null);
+        assert.equal(await f.repos.sessions.findCredentialWithSession(session.id), null);
       }));
 
     test('a stored credential may already be rotated, and every field round-trips', () =>
@@ -81,6 +87,10 @@ for (const backend of await backends()) {
           graceUntil: T0 + 2,
         });
         await f.repos.sessions.create(session, credential);
+        assert.deepEqual(await f.repos.sessions.findCredentialWithSession(credential.id), {
+          credential,
+          session,
+        });
         assert.deepEqual(await f.repos.sessions.findSession(session.id), session);
         assert.deepEqual(await f.repos.sessions.findCredential(credential.id), credential);
       }));

@@ -82,6 +82,41 @@ export class SqlSessionRepository implements SessionRepository {
     return row ? toCredential(row) : null;
   }
 
+  async findCredentialWithSession(
+    id: string,
+  ): Promise<{ credential: SessionCredential; session: Session } | null> {
+    const row = await this.db
+      .selectFrom('session_credentials as c')
+      .innerJoin('sessions as s', 's.id', 'c.session_id')
+      .select([
+        'c.id as c_id',
+        'c.session_id as c_session_id',
+        'c.secret_hash as c_secret_hash',
+        'c.created_at as c_created_at',
+        'c.rotated_at as c_rotated_at',
+        'c.successor_id as c_successor_id',
+        'c.successor_sealed as c_successor_sealed',
+        'c.grace_until as c_grace_until',
+      ])
+      .selectAll('s')
+      .where('c.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      credential: toCredential({
+        id: row.c_id,
+        session_id: row.c_session_id,
+        secret_hash: row.c_secret_hash,
+        created_at: row.c_created_at,
+        rotated_at: row.c_rotated_at,
+        successor_id: row.c_successor_id,
+        successor_sealed: row.c_successor_sealed,
+        grace_until: row.c_grace_until,
+      }),
+      session: toSession(row),
+    };
+  }
+
   async rotate(request: RotationRequest): Promise<boolean> {
     if (this.kind === 'postgres') return this.rotateInOneStatement(request);
     return this.db.transaction().execute(async (trx) => {
