@@ -1,7 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RotationRequest, SessionRepository } from '../../../session/ports.js';
 import type { Session, SessionCredential, SessionKind } from '../../../session/types.js';
 import type { StoreKind } from '../database.js';
+import { GroupCommit } from '../group-commit.js';
 import type { Database, SessionCredentialsTable, SessionsTable } from '../schema.js';
 
 const toSession = (r: SessionsTable): Session => ({
@@ -119,26 +120,20 @@ export class SqlSessionRepository implements SessionRepository {
 
   async rotate(request: RotationRequest): Promise<boolean> {
     if (this.kind === 'postgres') return this.rotateInOneStatement(request);
-    return this.db.transaction().execute(async (trx) => {
-      // The conditional update is the compare-and-swap: on PostgreSQL a concurrent
-      // rotation blocks on the row lock and then finds rotated_at set; on SQLite
-      // writers are serialised. Either way exactly one request inserts a successor.
-      const result = await trx
-        .updateTable('session_credentials')
-        .set({
-          rotated_at: request.now,
-          successor_id: request.successor.id,
-          successor_sealed: request.successorSealed,
-          grace_until: request.graceUntil,
-        })
-        .where('id', '=', request.credentialId)
-        .where('rotated_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      await trx.insertInto('session_credentials').values(credentialRow(request.successor)).execute();
-      return true;
-    });
+    return this.rotations.submit(request);
   }
+
+  /** SQLite: concurrent refreshes share one transaction (one fsync), see GroupCommit. */
+  private readonly rotations = new GroupCommit<RotationRequest, boolean>(
+    (requests) =>
+      this.db.transaction().execute(async (trx) => {
+        const won: boolean[] = [];
+        // In order: a second rotation of one credential in the same batch loses, as it would alone.
+        for (const request of requests) won.push(await rotateIn(trx, request));
+        return won;
+      }),
+    (request) => this.db.transaction().execute((trx) => rotateIn(trx, request)),
+  );
 
   /**
    * PostgreSQL: the compare-and-swap and the successor's insert as one statement, one
@@ -240,4 +235,25 @@ export class SqlSessionRepository implements SessionRepository {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+/**
+ * The compare-and-swap of a rotation inside a transaction: the conditional update marks
+ * the credential rotated only if it was not; exactly one request then inserts a successor.
+ */
+async function rotateIn(trx: Transaction<Database>, request: RotationRequest): Promise<boolean> {
+  const result = await trx
+    .updateTable('session_credentials')
+    .set({
+      rotated_at: request.now,
+      successor_id: request.successor.id,
+      successor_sealed: request.successorSealed,
+      grace_until: request.graceUntil,
+    })
+    .where('id', '=', request.credentialId)
+    .where('rotated_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) return false;
+  await trx.insertInto('session_credentials').values(credentialRow(request.successor)).execute();
+  return true;
 }
