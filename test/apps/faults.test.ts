@@ -43,7 +43,7 @@ for (const backend of (await backends()).slice(0, 1)) {
         },
         {
           route: '/auth/refresh',
-          fault: [repos['sessions']!, 'findCredential'],
+          fault: [repos['sessions']!, 'findCredentialWithSession'],
           call: () => apps(server, APP, '/auth/refresh', { token }),
         },
         {

@@ -31,6 +31,12 @@ const CONFIRM_WORDS: Rewording = {
  * token (Bearer, as `…/auth/refresh`). The rules are the core's (AppMfaService): these
  * routes read the body and word the answers.
  */
+/** The refusals of a change confirmed with a current factor (eject, new recovery codes). */
+const CONFIRMED_CHANGE_ERRORS = appsErrors([400, 401, 413, 415, 429, 500, 503], {
+  400: 'A body problem, `TOTP is not enrolled for this login`, or a factor type the login has not',
+  401: 'The token refused, or `secondaryAuthFactor` missing or wrong',
+});
+
 export function mfaRoutes(core: AppsCore): AppsRoute[] {
   return [
     {
@@ -83,10 +89,7 @@ export function mfaRoutes(core: AppsCore): AppsRoute[] {
       body: FactorBody,
       response: {
         204: Empty,
-        ...appsErrors([400, 401, 413, 415, 429, 500, 503], {
-          400: 'A body problem, `TOTP is not enrolled for this login`, or a factor type the login has not',
-          401: 'The token refused, or `secondaryAuthFactor` missing or wrong',
-        }),
+        ...CONFIRMED_CHANGE_ERRORS,
       },
       words: CONFIRM_WORDS,
       handler: async ({ app, request, reply }) => {
@@ -104,10 +107,7 @@ export function mfaRoutes(core: AppsCore): AppsRoute[] {
       body: FactorBody,
       response: {
         200: RecoveryCodesResult,
-        ...appsErrors([400, 401, 413, 415, 429, 500, 503], {
-          400: 'A body problem, `TOTP is not enrolled for this login`, or a factor type the login has not',
-          401: 'The token refused, or `secondaryAuthFactor` missing or wrong',
-        }),
+        ...CONFIRMED_CHANGE_ERRORS,
       },
       words: CONFIRM_WORDS,
       handler: async ({ app, request, reply }) => {
