@@ -3,6 +3,8 @@ import { ConfigError } from './load.js';
 
 // RFC 6265 token characters: a cookie name that needs no quoting anywhere.
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+// RFC 6265 §4.1.1 attribute values: printable ASCII but ';' (no space, no control character).
+const ATTRIBUTE_VALUE = /^[\x21-\x3A\x3C-\x7E]+$/;
 
 /**
  * Refuses an rpc session cookie that could never work, at start-up rather than at the
@@ -18,6 +20,18 @@ export function checkSessionCookie(config: Config): void {
   }
   if (!c.path.startsWith('/')) {
     throw new ConfigError('cookie.path (LATCHKEY_COOKIE_PATH)', "must start with '/'");
+  }
+  if (!ATTRIBUTE_VALUE.test(c.path)) {
+    throw new ConfigError(
+      'cookie.path (LATCHKEY_COOKIE_PATH)',
+      "must be printable ASCII without ';' or spaces (RFC 6265)",
+    );
+  }
+  if (c.domain !== null && !ATTRIBUTE_VALUE.test(c.domain)) {
+    throw new ConfigError(
+      'cookie.domain (LATCHKEY_COOKIE_DOMAIN)',
+      "must be printable ASCII without ';' or spaces (RFC 6265)",
+    );
   }
   if (c.sameSite === 'none' && !c.secure) {
     throw new ConfigError(

@@ -45,10 +45,14 @@ export interface HasherStats {
 
 /**
  * Hash slots when the configuration says 0 (auto): one core fewer than the machine has,
- * so hashing never takes every core from the event loop that answers token checks.
+ * so hashing never takes every core from the event loop that answers token checks, and
+ * one thread fewer than libuv's pool, where the hashes run.
  */
 export function hashSlots(configured: number): number {
-  return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
+  if (configured > 0) return configured;
+  // Never every thread of libuv's pool either: DNS look-ups (reconnects) and file work share it.
+  const poolThreads = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  return Math.max(1, Math.min(availableParallelism() - 1, poolThreads - 1));
 }
 
 export interface HasherLimits {
@@ -99,6 +103,7 @@ export class PasswordHasher {
   }
 
   private async slot<T>(job: () => Promise<T>): Promise<T> {
+    let waitedMs: number | null = null;
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.maxQueue || this.expectedWaitMs() > this.maxWaitMs) {
         throw new LatchkeyError('overloaded', 'Too many sign-ins in progress; try again shortly', {
@@ -107,12 +112,14 @@ export class PasswordHasher {
       }
       const queuedAt = performance.now();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-      this.onWait(performance.now() - queuedAt);
+      waitedMs = performance.now() - queuedAt;
     } else {
       this.running++;
     }
     const startedAt = performance.now();
     try {
+      // Inside the try: an observer that throws must not keep the slot.
+      if (waitedMs !== null) this.onWait(waitedMs);
       return await job();
     } finally {
       const took = performance.now() - startedAt;

@@ -65,20 +65,26 @@ export class TokenService {
     const token = await jwt.sign(privateKey);
     // This exact string is valid by construction: remember it as verified, so the first
     // time it comes back (a token check, a refresh) costs no signature verification.
-    this.verified.set(token, {
-      kid,
-      kind,
-      claims: {
-        ...claims,
-        iss: this.issuer,
-        aud: options.audience,
-        iat: issuedAt,
-        exp: expiresAt,
-        ...(options.subject ? { sub: options.subject } : {}),
-        ...(options.id ? { jti: options.id } : {}),
-      },
-      expiresAtMs: expiresAt * 1000,
-    });
+    // Not one too long to be verified: it must be refused here as on every other node.
+    if (token.length <= MAX_TOKEN_LENGTH) {
+      this.verified.set(
+        token,
+        deepFreeze({
+          kid,
+          kind,
+          claims: {
+            ...structuredClone(claims),
+            iss: this.issuer,
+            aud: options.audience,
+            iat: issuedAt,
+            exp: expiresAt,
+            ...(options.subject ? { sub: options.subject } : {}),
+            ...(options.id ? { jti: options.id } : {}),
+          },
+          expiresAtMs: expiresAt * 1000,
+        }),
+      );
+    }
     return token;
   }
 
@@ -94,7 +100,8 @@ export class TokenService {
       if (cached.expiresAtMs + allowedMs <= now) throw expired();
       return cached;
     }
-    const result = await this.verifyFully(token, kinds, options, now);
+    // Frozen: every holder of this token gets the same object, so none may change it.
+    const result = deepFreeze(await this.verifyFully(token, kinds, options, now));
     this.verified.set(token, result);
     return result;
   }
@@ -145,6 +152,14 @@ export class TokenService {
   clearCache(): void {
     this.verified.clear();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function invalid(): LatchkeyError {

@@ -117,6 +117,9 @@ test('an rpc session cookie that browsers would drop, or that cannot be set, sto
     // The serialiser refuses such a name: every session.setCookie answered 500.
     [{ 'cookie.name': 'my session' }, /cookie\.name.*RFC 6265/],
     [{ 'cookie.path': 'api' }, /cookie\.path.*'\/'/],
+    [{ 'cookie.path': '/api; HttpOnly' }, /cookie\.path.*RFC 6265/],
+    [{ 'cookie.path': '/my api' }, /cookie\.path.*RFC 6265/],
+    [{ 'cookie.domain': 'example.com;Secure' }, /cookie\.domain.*RFC 6265/],
     [{ 'cookie.sameSite': 'none', 'cookie.secure': false }, /SameSite=None needs cookie\.secure/],
     [{ 'cookie.name': '__Secure-session', 'cookie.secure': false }, /__Secure- or __Host- cookie needs/],
     [

@@ -117,8 +117,26 @@ test('a hash that would wait longer than maxWaitMs is refused at once, judged fr
   assert.ok(all.every((r) => r.status === 'fulfilled'));
 });
 
-test('hash slots: 0 means one fewer than the cores, at least one; a number is taken as given', () => {
-  assert.equal(hashSlots(0), Math.max(1, availableParallelism() - 1));
+test('hash slots: 0 means one fewer than the cores and than libuv threads, at least one; a number is taken as given', () => {
+  const pool = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  assert.equal(hashSlots(0), Math.max(1, Math.min(availableParallelism() - 1, pool - 1)));
   assert.equal(hashSlots(3), 3);
   assert.equal(new PasswordHasher(OWASP_ARGON2, { concurrency: 0 }).concurrency, hashSlots(0));
+});
+
+test('an onWait observer that throws does not keep the slot it was handed', async () => {
+  const hasher = new PasswordHasher(
+    { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    { concurrency: 1, maxQueue: 10, maxWaitMs: 60_000 },
+  );
+  hasher.onWait = () => {
+    throw new Error('observer failed');
+  };
+  const results = await Promise.allSettled([hasher.hash('first password'), hasher.hash('second password')]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected'],
+  );
+  assert.deepEqual(hasher.stats(), { running: 0, queued: 0 });
+  assert.match(await hasher.hash('third password'), /^\$argon2id\$/);
 });

@@ -89,3 +89,25 @@ test('a remembered token whose key was withdrawn is refused, expired tokens incl
     'token_invalid',
   );
 });
+
+test('the remembered claims cannot be changed by one holder for the others', async () => {
+  const token = await signed(60_000);
+  const first = await server.services.tokens.verify(token, ['rpc-token'], { audience: AUDIENCE });
+  assert.throws(() => {
+    (first.claims as Record<string, unknown>)['sid'] = 'another';
+  }, TypeError);
+  const again = await server.services.tokens.verify(token, ['rpc-token'], { audience: AUDIENCE });
+  assert.equal(again.claims['sid'], 's1');
+});
+
+test('a token too long to verify is refused on the node that signed it too', async () => {
+  const token = await server.services.tokens.sign(
+    'rpc-token',
+    { sid: 's1', padding: 'x'.repeat(17 * 1024) },
+    { audience: AUDIENCE, subject: 'u1', id: 'j1', expiresAtMs: server.clock.now() + 60_000 },
+  );
+  assert.equal(
+    await refusal(server.services.tokens.verify(token, ['rpc-token'], { audience: AUDIENCE })),
+    'token_invalid',
+  );
+});
