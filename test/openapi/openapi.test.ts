@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { spaSettings } from '../../src/config/spa.js';
 import { RPC_METHODS } from '../../src/http/dialects/rpc/index.js';
 import { backends } from '../helpers/backends.js';
 import { Contract, ContractViolation } from '../helpers/contract.js';
@@ -59,6 +60,31 @@ describe('the OpenAPI document and docs page', () => {
     assert.equal(cookie['type'], 'apiKey');
     assert.equal(cookie['in'], 'cookie');
     assert.equal(cookie['name'], server.config.cookie.name);
+    const refresh = doc.components.securitySchemes['refreshCookie']!;
+    assert.deepEqual(
+      [refresh['type'], refresh['in'], refresh['name']],
+      ['apiKey', 'cookie', spaSettings(server.config).cookie.name],
+    );
+    const securityOf = (path: string) =>
+      (doc.paths[path]?.['post'] as { security?: unknown } | undefined)?.security;
+    assert.deepEqual(securityOf('/refresh'), [{ refreshCookie: [] }]);
+    assert.deepEqual(securityOf('/logout'), [{ refreshCookie: [] }, {}]);
+    assert.deepEqual(securityOf('/login'), []);
+  });
+
+  test('every tag an operation uses is described at the top of the document', () => {
+    const used = new Set<string>();
+    for (const item of Object.values(doc.paths))
+      for (const op of Object.values(item) as Array<{ tags?: string[] }>)
+        for (const tag of op.tags ?? []) used.add(tag);
+    const described = new Map(
+      ((doc as unknown as { tags?: Array<{ name: string; description?: string }> }).tags ?? []).map((t) => [
+        t.name,
+        t.description,
+      ]),
+    );
+    assert.ok(used.size >= 7, `only ${[...used].join(', ')}`);
+    for (const tag of used) assert.ok(described.get(tag), `tag ${tag} has no description`);
   });
 
   test('every rpc method is a POST with its request body, responses and security', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { spaSettings } from '../../config/spa.js';
 import type { Services } from '../../services.js';
 import { registerComponents } from './components.js';
 
@@ -10,6 +11,7 @@ export const SECURITY = {
   none: [] as Array<Record<string, string[]>>,
   bearerOrCookie: [{ BearerAuth: [] }, { sessionCookie: [] }] as Array<Record<string, string[]>>,
   cookie: [{ sessionCookie: [] }] as Array<Record<string, string[]>>,
+  refreshCookie: [{ refreshCookie: [] }] as Array<Record<string, string[]>>,
 };
 
 /** The docs page loads only its own scripts and styles (Swagger UI sets inline styles) and talks only to us. */
@@ -80,8 +82,32 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
           'Self-hosted authentication server. This document is generated from the route schemas the server validates with.',
       },
       tags: [
-        { name: 'operations', description: 'Health, readiness and the public signing keys' },
+        { name: 'operations', description: 'Health, readiness, metrics and the public signing keys' },
         { name: 'rpc', description: 'The yeep-compatible rpc dialect: `POST <prefix>/<ns>.<method>`' },
+        {
+          name: 'apps',
+          description:
+            'The voedger-compatible apps dialect: `POST /api/v2/apps/{owner}/{app}/…`, principal tokens per app; errors are `{status, message}`',
+        },
+        {
+          name: 'spa',
+          description:
+            'The intake24-compatible spa dialect: short-lived access tokens and an http-only refresh cookie; errors are `{message}` (422 with `errors` for invalid fields)',
+        },
+        {
+          name: 'feathers',
+          description:
+            'The Feathers-compatible dialect of Edumaps: `201 {token, data}` logins and Feathers error objects',
+        },
+        {
+          name: 'admin',
+          description:
+            'Administration (apps, aliases, login links, integrations, users, keys, audit): a Bearer token of a user holding the permission each operation names',
+        },
+        {
+          name: 'pages',
+          description: 'Server-rendered HTML pages: the hosted MFA challenge and the mailed links',
+        },
       ],
       components: {
         securitySchemes: {
@@ -91,6 +117,13 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
             in: 'cookie',
             name: services.config.cookie.name,
             description: 'The rpc session cookie set by session.setCookie',
+          },
+          refreshCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: spaSettings(services.config).cookie.name,
+            description:
+              'The spa dialect’s http-only refresh cookie, set by its sign-ins and rotated by /refresh',
           },
         },
       },

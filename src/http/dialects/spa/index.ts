@@ -110,12 +110,9 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
     url: string,
     schema: { summary: string; description?: string; body?: TSchema; response: Record<number, TSchema> },
     handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+    security = SECURITY.none,
   ) => {
-    app.post(
-      url,
-      { schema: { ...schema, tags: TAGS, security: SECURITY.none }, attachValidation: true },
-      handler,
-    );
+    app.post(url, { schema: { ...schema, tags: TAGS, security }, attachValidation: true }, handler);
     app.options(
       url,
       {
@@ -299,6 +296,7 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
       );
       return reply.send({ accessToken });
     },
+    SECURITY.refreshCookie,
   );
 
   route(
@@ -324,6 +322,8 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
       clearRefreshCookie(reply, settings);
       return reply.status(200).send();
     },
+    // The cookie is optional here: sign-out answers alike without one.
+    [...SECURITY.refreshCookie, {}],
   );
 }
 
