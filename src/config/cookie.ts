@@ -1,8 +1,8 @@
 import type { Config } from './config.js';
 import { ConfigError } from './load.js';
 
-// RFC 6265 token characters: a cookie name that needs no quoting anywhere.
-const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/** RFC 6265 token characters: a cookie name that needs no quoting anywhere (both dialects' cookies). */
+export const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 // RFC 6265 §4.1.1 attribute values: printable ASCII but ';' (no space, no control character).
 const ATTRIBUTE_VALUE = /^[\x21-\x3A\x3C-\x7E]+$/;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { deepFreeze } from '../shared/freeze.js';
 import type { Config } from './config.js';
 import { checkSessionCookie } from './cookie.js';
 import { SETTINGS, type Setting } from './settings.js';
@@ -197,12 +198,4 @@ function flattenKeys(obj: Record<string, unknown>, prefix = ''): string[] {
     else keys.push(path);
   }
   return keys;
-}
-
-function deepFreeze<T>(obj: T): T {
-  if (obj && typeof obj === 'object') {
-    for (const v of Object.values(obj)) deepFreeze(v);
-    Object.freeze(obj);
-  }
-  return obj;
 }

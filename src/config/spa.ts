@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { COOKIE_NAME } from './cookie.js';
 import { ConfigError } from './load.js';
 
 /** The spa dialect's settings, checked and normalised. */
@@ -21,8 +22,6 @@ export interface SpaSettings {
 }
 
 const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
-// RFC 6265 token characters: a cookie name that needs no quoting anywhere.
-const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 
 /**
  * Reads `spa.*` from the loaded configuration. A bad value fails start-up with a

@@ -45,6 +45,11 @@ export class MembershipCache {
     this.onChange(change);
   }
 
+  /** A membership write, then its eviction: after it settles, failed ones too (they may have happened). */
+  private evicting<T>(write: Promise<T>, change: MembershipChange): Promise<T> {
+    return write.finally(() => this.changed(change));
+  }
+
   private async liveMemberships(
     inner: OrgDirectory,
     userIds: readonly string[],
@@ -86,27 +91,9 @@ export class MembershipCache {
         const live = await this.liveMemberships(inner, userIds, now);
         return new Map([...live].map(([id, memberships]) => [id, memberships.map((m) => m.orgId)]));
       },
-      join: async (input) => {
-        try {
-          return await inner.join(input);
-        } finally {
-          this.changed({ userId: input.userId });
-        }
-      },
-      leave: async (appId, orgId, userId) => {
-        try {
-          return await inner.leave(appId, orgId, userId);
-        } finally {
-          this.changed({ userId });
-        }
-      },
-      deleteOrg: async (appId, orgId) => {
-        try {
-          return await inner.deleteOrg(appId, orgId);
-        } finally {
-          this.changed('all');
-        }
-      },
+      join: (input) => this.evicting(inner.join(input), { userId: input.userId }),
+      leave: (appId, orgId, userId) => this.evicting(inner.leave(appId, orgId, userId), { userId }),
+      deleteOrg: (appId, orgId) => this.evicting(inner.deleteOrg(appId, orgId), 'all'),
     };
   }
 
@@ -119,27 +106,9 @@ export class MembershipCache {
       findByDomain: (appId, domain) => inner.findByDomain(appId, domain),
       list: (appId, query) => inner.list(appId, query),
       update: (appId, id, patch, now) => inner.update(appId, id, patch, now),
-      delete: async (appId, id) => {
-        try {
-          return await inner.delete(appId, id);
-        } finally {
-          this.changed('all');
-        }
-      },
-      addMember: async (orgId, userId, now) => {
-        try {
-          return await inner.addMember(orgId, userId, now);
-        } finally {
-          this.changed({ userId });
-        }
-      },
-      removeMember: async (orgId, userId) => {
-        try {
-          return await inner.removeMember(orgId, userId);
-        } finally {
-          this.changed({ userId });
-        }
-      },
+      delete: (appId, id) => this.evicting(inner.delete(appId, id), 'all'),
+      addMember: (orgId, userId, now) => this.evicting(inner.addMember(orgId, userId, now), { userId }),
+      removeMember: (orgId, userId) => this.evicting(inner.removeMember(orgId, userId), { userId }),
       listForUser: (appId, userId) => inner.listForUser(appId, userId),
       listMembers: (orgId, query) => inner.listMembers(orgId, query),
     };

@@ -2,6 +2,7 @@ import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
+import { deepFreeze } from '../shared/freeze.js';
 import type { KeyRing } from './keyring.js';
 import { type TokenKind, typHeader } from './kinds.js';
 
@@ -152,14 +153,6 @@ export class TokenService {
   clearCache(): void {
     this.verified.clear();
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function invalid(): LatchkeyError {
