@@ -330,7 +330,7 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'integer', min: 0, max: 64 },
     default: 0,
     description:
-      'Password hashes computed at once (off the event loop); 0 = one fewer than the CPU cores (at least 1), so hashing never takes every core from the requests that do not hash.',
+      'Password hashes computed at once (off the event loop); 0 = one fewer than the CPU cores and than the libuv thread pool (`UV_THREADPOOL_SIZE`, 4 by default), at least 1, so hashing never takes every core from the requests that do not hash.',
   },
   {
     path: 'hash.maxQueue',
