@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Services } from '../services.js';
 import { runWithContext } from '../shared/request-context.js';
+import { writeAccessLine } from './access-log.js';
+import { loggedPath } from './log-path.js';
 
 /** Which face of Latchkey a request is for, by path; a small fixed set keeps metric labels bounded. */
 export function dialectOf(path: string, config: Config): string {
@@ -20,7 +22,7 @@ function clientAddress(request: FastifyRequest): string | null {
 
 /**
  * Opens the request context the core reads (client address, user agent, request id,
- * dialect) and records every request in the metrics. The context is entered with
+ * dialect), and writes every request's access-log line and metrics. The context is entered with
  * run() around the rest of the request, so it follows every await of the handler.
  */
 export function registerObservability(app: FastifyInstance, services: Services): void {
@@ -37,12 +39,20 @@ export function registerObservability(app: FastifyInstance, services: Services):
     );
   });
 
+  // One hook for the access-log line and the request metrics: every request runs it.
   app.addHook('onResponse', (request, reply, done) => {
+    // Fastify builds routeOptions anew on each read: once here.
+    const route = request.routeOptions;
+    const status = reply.statusCode;
+    const ms = reply.elapsedTime;
     // The route pattern, not the URL: ids and app names must not become label values.
-    const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { route, method: request.method, status: String(reply.statusCode) };
-    services.metrics.requests.inc(labels);
-    services.metrics.requestSeconds.observe(labels, reply.elapsedTime / 1000);
+    services.metrics.requests.record(route.url ?? 'unmatched', request.method, status, ms / 1000);
+    writeAccessLine(request.log, {
+      method: request.method,
+      path: loggedPath(request, route),
+      status,
+      ms: Math.round(ms),
+    });
     done();
   });
 

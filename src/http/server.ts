@@ -18,7 +18,6 @@ import { registerRpc } from './dialects/rpc/index.js';
 import { registerRpcPages } from './dialects/rpc/pages.js';
 import { registerSpa } from './dialects/spa/index.js';
 import { HTTP_STATUS } from './errors.js';
-import { loggedPath } from './log-path.js';
 import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
@@ -62,19 +61,18 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   });
 
   // An empty JSON body means "no arguments" (several rpc methods take none), not an error.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(
-        null,
-        JSON.parse(text, (key, value) => (key === '__proto__' ? undefined : value)),
-      );
-    } catch {
-      const err = new Error('Body is not valid JSON') as Error & { statusCode: number };
-      err.statusCode = 400;
-      done(err, undefined);
-    }
+  // Otherwise Fastify's own parser (secure-json-parse): `__proto__` keys are dropped, and
+  // it checks for them only when the text could hold one, so ordinary bodies parse at
+  // plain JSON.parse speed.
+  const parseJson = app.getDefaultJsonParser('remove', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    parseJson(request, body as string, (err, value) => {
+      if (!err) return done(null, value);
+      const invalid = new Error('Body is not valid JSON') as Error & { statusCode: number };
+      invalid.statusCode = 400;
+      done(invalid, undefined);
+    });
   });
 
   await app.register(cookie);
@@ -99,19 +97,6 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     reply.header('x-frame-options', 'DENY');
     done(null, payload);
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        method: request.method,
-        path: loggedPath(request),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-    done();
-  });
-
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
