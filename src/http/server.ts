@@ -84,12 +84,10 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
 
   // The hooks every request runs take callbacks, not async functions: on the token path
   // each promise and microtask hop they would add is measurable.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   registerObservability(app, services);
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  // One onSend hook for every header every answer carries (one hook less per request than a separate onRequest).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
     // Every API answer may carry a token or personal data: never cache it unless a route says otherwise.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');

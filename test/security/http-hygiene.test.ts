@@ -104,6 +104,37 @@ describe('HTTP hygiene of every route of every dialect', () => {
     assert.match(String(jwks?.res.headers['cache-control']), /^public, max-age=\d+$/);
   });
 
+  test('every answer of every route names its request id, so a client can quote it to an operator', () => {
+    for (const p of anonymous)
+      assert.match(
+        String(p.res.headers['x-request-id']),
+        /^[A-Za-z0-9_.:-]{1,64}$/,
+        `${p.where}: x-request-id`,
+      );
+  });
+
+  test('a well-formed x-request-id sent by the client is echoed; a malformed one is replaced', async () => {
+    const given = await server.inject({
+      method: 'GET',
+      url: '/api/ping',
+      headers: { 'x-request-id': 'trace-42' },
+    });
+    assert.equal(given.headers['x-request-id'], 'trace-42');
+    const missing = await server.inject({
+      method: 'GET',
+      url: '/no/such/route',
+      headers: { 'x-request-id': 'trace-43' },
+    });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.headers['x-request-id'], 'trace-43');
+    const bad = await server.inject({
+      method: 'GET',
+      url: '/api/ping',
+      headers: { 'x-request-id': 'a b<script>' },
+    });
+    assert.match(String(bad.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
   test('every answer says nosniff; every HTML page has a strict CSP, no framing and a Referrer-Policy', () => {
     const all = [
       ...anonymous,
