@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Services } from '../services.js';
-import { runWithContext } from '../shared/request-context.js';
 
 /** Which face of Latchkey a request is for, by path; a small fixed set keeps metric labels bounded. */
 export function dialectOf(path: string, config: Config): string {
@@ -14,29 +13,11 @@ export function dialectOf(path: string, config: Config): string {
   return 'ops';
 }
 
-function clientAddress(request: FastifyRequest): string | null {
-  return request.ip ?? null;
-}
-
 /**
- * Opens the request context the core reads (client address, user agent, request id,
- * dialect) and records every request in the metrics. The context is entered with
- * run() around the rest of the request, so it follows every await of the handler.
+ * Records every request in the metrics. The request context of the audit log is not
+ * opened here: the handlers that emit events build it (contextOf) and pass it on.
  */
 export function registerObservability(app: FastifyInstance, services: Services): void {
-  app.addHook('onRequest', (request, _reply, done) => {
-    const ua = request.headers['user-agent'];
-    runWithContext(
-      {
-        requestId: request.id,
-        ip: clientAddress(request),
-        userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
-        dialect: dialectOf(request.url.split('?')[0] ?? '', services.config),
-      },
-      done,
-    );
-  });
-
   app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL: ids and app names must not become label values.
     const route = request.routeOptions.url ?? 'unmatched';
