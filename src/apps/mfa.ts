@@ -4,6 +4,7 @@ import { type App, appQName, isDeactivated, type User } from '../identity/types.
 import { ENROLLMENT_TTL_MS, type MfaService, type SecondFactor } from '../mfa/index.js';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { tokenError, type VerifiedPrincipal } from './principal.js';
 
 /** Removing TOTP, or new recovery codes, for a login without TOTP. */
@@ -57,16 +58,26 @@ export class AppMfaService {
   }
 
   /** Removes TOTP and the recovery codes; needs a current factor (password or TOTP). */
-  async eject(app: App, token: string, factor: SecondFactor | undefined): Promise<void> {
+  async eject(
+    app: App,
+    token: string,
+    factor: SecondFactor | undefined,
+    context?: RequestContext,
+  ): Promise<void> {
     const user = await this.enrolledOwner(app, token);
-    await this.deps.signIn.confirm(user, factor);
+    await this.deps.signIn.confirm(user, factor, context);
     await this.deps.mfa.remove(user.id);
   }
 
   /** Ten new recovery codes, shown once; earlier ones stop working. Needs a current factor. */
-  async generateRecoveryCodes(app: App, token: string, factor: SecondFactor | undefined): Promise<string[]> {
+  async generateRecoveryCodes(
+    app: App,
+    token: string,
+    factor: SecondFactor | undefined,
+    context?: RequestContext,
+  ): Promise<string[]> {
     const user = await this.enrolledOwner(app, token);
-    await this.deps.signIn.confirm(user, factor);
+    await this.deps.signIn.confirm(user, factor, context);
     return this.deps.mfa.generateRecoveryCodes(user);
   }
 

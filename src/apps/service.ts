@@ -10,6 +10,7 @@ import type { ClientInfo, SessionService } from '../session/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { Throttle } from '../throttle/index.js';
 import type { TokenService } from '../tokens/jwt.js';
 import type { EmailCodeService } from './email-codes.js';
@@ -74,6 +75,7 @@ export class AppLoginService {
     password: string,
     client: ClientInfo,
     secondFactor?: SecondFactor,
+    context?: RequestContext,
   ): Promise<IssuedPrincipal> {
     const { signIn, sessions, tokens, clock } = this.deps;
     const user = await signIn.signIn({
@@ -83,6 +85,7 @@ export class AppLoginService {
       client,
       secondFactor,
       lookup: 'exact-username',
+      context,
     });
     const profile = await this.readyProfile(user);
     const data: PrincipalData = {
@@ -99,9 +102,10 @@ export class AppLoginService {
         return { value: issued.value, secretHash: null };
       },
     );
-    // A deactivation scheduled for later ends this session then, too.
+    // A deactivation scheduled for later ends this session then, too (the deactivation's doing,
+    // not this sign-in's: no context).
     if (user.deactivatedAt !== null)
-      await sessions.revoke(session.id, 'user_deactivated', user.deactivatedAt);
+      await sessions.revoke(session.id, 'user_deactivated', { at: user.deactivatedAt });
     return issued!;
   }
 
@@ -110,7 +114,7 @@ export class AppLoginService {
    * credential is rotated: concurrent refreshes within the grace window get the same
    * successor; refreshing a rotated token after it is taken for theft and ends the session.
    */
-  async refresh(app: App, token: string): Promise<IssuedPrincipal> {
+  async refresh(app: App, token: string, context?: RequestContext): Promise<IssuedPrincipal> {
     const { sessions, tokens, clock, users } = this.deps;
     const principal = await this.authenticate(app, token);
     let outcome: Awaited<ReturnType<SessionService['refresh']>>;
@@ -129,10 +133,13 @@ export class AppLoginService {
           );
           return { value: issued.value, secretHash: null };
         },
-        async (session) => {
-          if (session.appId !== app.id || session.kind !== 'apps') throw tokenError(false);
-          const user = await users.findById(app.id, session.userId);
-          if (!user || isDeactivated(user, clock.now())) throw tokenError(false);
+        {
+          beforeRotate: async (session) => {
+            if (session.appId !== app.id || session.kind !== 'apps') throw tokenError(false);
+            const user = await users.findById(app.id, session.userId);
+            if (!user || isDeactivated(user, clock.now())) throw tokenError(false);
+          },
+          context,
         },
       );
     } catch (err) {
@@ -151,9 +158,9 @@ export class AppLoginService {
   }
 
   /** Ends the session of a principal token (and so every token refreshed from it). */
-  async signOut(app: App, token: string): Promise<void> {
+  async signOut(app: App, token: string, context?: RequestContext): Promise<void> {
     const principal = await this.authenticate(app, token);
-    await this.deps.sessions.revoke(principal.sessionId, 'sign_out');
+    await this.deps.sessions.revoke(principal.sessionId, 'sign_out', { context });
   }
 
   authenticate(app: App, token: string) {
@@ -171,6 +178,7 @@ export class AppLoginService {
     newPassword: string,
     client: ClientInfo,
     secondFactor?: SecondFactor,
+    context?: RequestContext,
   ): Promise<void> {
     const { throttle, signIn, userService, clock } = this.deps;
     checkPasswordPolicy(newPassword);
@@ -187,8 +195,9 @@ export class AppLoginService {
       client,
       secondFactor,
       lookup: 'exact-username',
+      context,
     });
-    await userService.update(app.id, user.id, { password: newPassword });
+    await userService.update(app.id, user.id, { password: newPassword }, { context });
   }
 
   /** Sign-up: the verified address becomes the login (and the primary, verified email). */

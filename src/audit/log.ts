@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
-import { currentContext } from '../shared/request-context.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { AuditRepository } from './ports.js';
 import type { AuditEventType, AuditQuery } from './types.js';
 
@@ -19,11 +19,12 @@ export class AuditLog {
     private readonly retentionMs: number,
   ) {}
 
+  /** `context` says who asked; without one (CLI, background jobs) its fields are null. */
   async record(
     type: AuditEventType,
     fields: { appId?: string | null; userId?: string | null; details?: Record<string, unknown> } = {},
+    context?: RequestContext,
   ): Promise<void> {
-    const context = currentContext();
     try {
       await this.repo.insert({
         id: newId(),

@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Services } from '../services.js';
-import { runWithContext } from '../shared/request-context.js';
 import { writeAccessLine } from './access-log.js';
 import { loggedPath } from './log-path.js';
 
@@ -16,29 +15,12 @@ export function dialectOf(path: string, config: Config): string {
   return 'ops';
 }
 
-function clientAddress(request: FastifyRequest): string | null {
-  return request.ip ?? null;
-}
-
 /**
- * Opens the request context the core reads (client address, user agent, request id,
- * dialect), and writes every request's access-log line and metrics. The context is entered with
- * run() around the rest of the request, so it follows every await of the handler.
+ * Writes every request's access-log line and records it in the metrics. The request
+ * context of the audit log is not opened here: the handlers that emit events build it
+ * (contextOf) and pass it on.
  */
 export function registerObservability(app: FastifyInstance, services: Services): void {
-  app.addHook('onRequest', (request, _reply, done) => {
-    const ua = request.headers['user-agent'];
-    runWithContext(
-      {
-        requestId: request.id,
-        ip: clientAddress(request),
-        userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
-        dialect: dialectOf(request.url.split('?')[0] ?? '', services.config),
-      },
-      done,
-    );
-  });
-
   // One hook for the access-log line and the request metrics: every request runs it.
   app.addHook('onResponse', (request, reply, done) => {
     // Fastify builds routeOptions anew on each read: once here.

@@ -1,6 +1,7 @@
 import type { MailService } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { Throttle, ThrottlePolicy } from '../throttle/index.js';
 import type { OneTimeToken, OneTimeTokens } from '../tokens/one-time.js';
 import type { Access } from './access.js';
@@ -166,7 +167,7 @@ export class AccountService {
    */
   async resetPassword(
     appId: string,
-    input: { token: string; password: string; client: { ip: string | null } },
+    input: { token: string; password: string; client: { ip: string | null }; context?: RequestContext },
   ): Promise<User> {
     const addressKey = input.client.ip ? `${appId}:ip:${input.client.ip}` : null;
     const peeked = await this.tokens.peek('password_reset', input.token);
@@ -185,7 +186,12 @@ export class AccountService {
       throw new LatchkeyError('user_deactivated', 'User is deactivated');
     let updated: User;
     try {
-      updated = await this.users.update(appId, user.id, { password: input.password });
+      updated = await this.users.update(
+        appId,
+        user.id,
+        { password: input.password },
+        { context: input.context },
+      );
     } catch (err) {
       // Overload or an outage: the holder may try again with the same link.
       if (isLatchkeyError(err) && (err.code === 'overloaded' || err.code === 'storage_unavailable'))

@@ -1,6 +1,7 @@
 import type { MfaService, SecondFactor } from '../mfa/index.js';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { ACCOUNT_POLICY, ADDRESS_POLICY, type Throttle } from '../throttle/index.js';
 import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
@@ -19,7 +20,12 @@ export type LoginLookup = 'username-or-email' | 'exact-username';
  */
 export class SignInService {
   /** Told of every password attempt (audit log, metrics); `userId` when the account exists. */
-  onAttempt: (appId: string, outcome: SignInOutcome, userId: string | null) => void = () => {};
+  onAttempt: (
+    appId: string,
+    outcome: SignInOutcome,
+    userId: string | null,
+    context: RequestContext | undefined,
+  ) => void = () => {};
 
   constructor(
     private readonly users: UserRepository,
@@ -43,6 +49,8 @@ export class SignInService {
     client?: { ip: string | null };
     secondFactor?: SecondFactor | undefined;
     lookup?: LoginLookup;
+    /** The request signing in, for the events; none outside one. */
+    context?: RequestContext;
   }): Promise<User> {
     const user = await this.verifyPassword(
       input.appId,
@@ -50,6 +58,7 @@ export class SignInService {
       input.password,
       input.client ?? { ip: null },
       input.lookup,
+      input.context,
     );
     const factors = await this.mfa.factors(user.id);
     if (factors.length === 0) return user;
@@ -63,7 +72,7 @@ export class SignInService {
         },
       );
     }
-    await this.mfa.verify(user, input.secondFactor);
+    await this.mfa.verify(user, input.secondFactor, input.context);
     return user;
   }
 
@@ -77,7 +86,11 @@ export class SignInService {
    * emails, MFA): the current password or a current second factor. Throttled like
    * sign-in, so a stolen session cannot be used to guess the password.
    */
-  async confirm(user: User, factor: { type: string; token: string } | undefined): Promise<void> {
+  async confirm(
+    user: User,
+    factor: { type: string; token: string } | undefined,
+    context?: RequestContext,
+  ): Promise<void> {
     const applicable = [
       ...(user.passwordHash ? ['PASSWORD'] : []),
       ...((await this.mfa.hasTotp(user.id)) ? ['TOTP'] : []),
@@ -97,7 +110,7 @@ export class SignInService {
         `User "${user.id}" has no ${factor.type} authentication factor`,
       );
     }
-    if (factor.type === 'TOTP') return this.mfa.verify(user, factor);
+    if (factor.type === 'TOTP') return this.mfa.verify(user, factor, context);
     const key = `${user.appId}:reauth:${user.id}`;
     await this.throttle.attempt([{ key, policy: ACCOUNT_POLICY }], this.clock.now());
     if (!(await this.hasher.verify(user.passwordHash, factor.token))) {
@@ -117,6 +130,7 @@ export class SignInService {
     password: string,
     client: { ip: string | null } = { ip: null },
     lookup: LoginLookup = 'username-or-email',
+    context?: RequestContext,
   ): Promise<User> {
     const accountKey = `${appId}:${login.toLowerCase()}`;
     const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
@@ -125,7 +139,7 @@ export class SignInService {
     try {
       await this.throttle.attempt(keys, this.clock.now());
     } catch (err) {
-      this.onAttempt(appId, 'throttled', null);
+      this.onAttempt(appId, 'throttled', null, context);
       throw err;
     }
     const user =
@@ -134,20 +148,20 @@ export class SignInService {
         : await this.users.findByLogin(appId, login);
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
     if (!user || !ok || isDeactivated(user, this.clock.now())) {
-      this.onAttempt(appId, 'invalid_credentials', user?.id ?? null);
+      this.onAttempt(appId, 'invalid_credentials', user?.id ?? null, context);
       throw new LatchkeyError('invalid_credentials', 'Invalid user or password');
     }
     await this.throttle.succeeded(accountKey, addressKey ? [addressKey] : []);
     // Only someone who knows the password learns that the account waits for activation.
     if (!user.isActive) {
-      this.onAttempt(appId, 'not_activated', user.id);
+      this.onAttempt(appId, 'not_activated', user.id, context);
       throw new LatchkeyError('user_not_activated', 'Not Activated');
     }
     if (user.passwordHash && this.hasher.needsRehash(user.passwordHash)) {
       const passwordHash = await this.hasher.hash(password);
       await this.users.update(appId, user.id, { passwordHash }, this.clock.now());
     }
-    this.onAttempt(appId, 'success', user.id);
+    this.onAttempt(appId, 'success', user.id, context);
     return user;
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { PasswordHasher } from './passwords.js';
 import { checkPasswordPolicy } from './passwords.js';
 import type { UserRepository } from './ports.js';
@@ -34,12 +35,11 @@ export interface UpdateUserInput {
 }
 
 export class UserService {
-  /** Told of account changes worth auditing. */
-  onEvent: (event: {
-    type: 'password.changed' | 'user.deactivated' | 'user.deleted';
-    appId: string;
-    userId: string;
-  }) => void = () => {};
+  /** Told of account changes worth auditing, with the request that made them (none outside one). */
+  onEvent: (
+    event: { type: 'password.changed' | 'user.deactivated' | 'user.deleted'; appId: string; userId: string },
+    context: RequestContext | undefined,
+  ) => void = () => {};
 
   constructor(
     private readonly users: UserRepository,
@@ -100,7 +100,12 @@ export class UserService {
    * Applies a profile change. A new password ends every other session of the user
    * (`keepSessionId` is the caller's own, when they changed their own password).
    */
-  async update(appId: string, id: string, input: UpdateUserInput, keepSessionId?: string): Promise<User> {
+  async update(
+    appId: string,
+    id: string,
+    input: UpdateUserInput,
+    options: { keepSessionId?: string; context?: RequestContext } = {},
+  ): Promise<User> {
     await this.get(appId, id);
     const patch: Parameters<UserRepository['update']>[2] = {};
     if (input.username !== undefined) patch.username = this.acceptUsername(input.username);
@@ -120,9 +125,9 @@ export class UserService {
       await this.sessions.revokeAllForUser(
         id,
         'password_changed',
-        keepSessionId ? { except: keepSessionId } : {},
+        options.keepSessionId ? { except: options.keepSessionId } : {},
       );
-      this.onEvent({ type: 'password.changed', appId, userId: id });
+      this.onEvent({ type: 'password.changed', appId, userId: id }, options.context);
     }
     return updated;
   }
@@ -131,23 +136,27 @@ export class UserService {
     return this.hasher.verify(user.passwordHash, password);
   }
 
-  async delete(appId: string, id: string): Promise<void> {
+  async delete(appId: string, id: string, context?: RequestContext): Promise<void> {
     await this.get(appId, id);
     // Revoke first: deleting the user deletes its session rows, and the in-memory
     // revoked set must already know them when that happens.
     await this.sessions.revokeAllForUser(id, 'user_deleted');
     await this.users.delete(appId, id);
-    this.onEvent({ type: 'user.deleted', appId, userId: id });
+    this.onEvent({ type: 'user.deleted', appId, userId: id }, context);
   }
 
   /** Deactivates now or after a delay; the user's sessions end at that moment. */
-  async deactivate(appId: string, id: string, afterSeconds = 0): Promise<User> {
+  async deactivate(
+    appId: string,
+    id: string,
+    options: { afterSeconds?: number; context?: RequestContext } = {},
+  ): Promise<User> {
     await this.get(appId, id);
-    const at = this.clock.now() + afterSeconds * 1000;
+    const at = this.clock.now() + (options.afterSeconds ?? 0) * 1000;
     const user = await this.users.update(appId, id, { deactivatedAt: at }, this.clock.now());
     if (!user) throw new LatchkeyError('user_not_found', 'User does not exist');
     await this.sessions.revokeAllForUser(id, 'user_deactivated', { at });
-    this.onEvent({ type: 'user.deactivated', appId, userId: id });
+    this.onEvent({ type: 'user.deactivated', appId, userId: id }, options.context);
     return user;
   }
 

@@ -3,6 +3,7 @@ import { isDeactivated, type User } from '../identity/types.js';
 import type { Clock } from '../shared/clock.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { TokenService } from '../tokens/jwt.js';
 import type { MfaService, SecondFactor } from './service.js';
 
@@ -75,10 +76,11 @@ export class MfaChallengeService {
     appId: string,
     request: string,
     code: string,
+    context?: RequestContext,
   ): Promise<{ sigResponse: string; expiresAtMs: number }> {
     const challenge = await this.open(request, 'mfa-challenge', audience);
     const user = await this.liveUser(appId, challenge.userId);
-    await this.mfa.verify(user, factorOf(code));
+    await this.mfa.verify(user, factorOf(code), context);
     if (!(await this.consume(`mfa-challenge:${challenge.id}`, challenge.expiresAtMs))) throw expiredAttempt();
     const expiresAtMs = this.expiry(RESPONSE_WINDOW_SECONDS);
     const sigResponse = await this.tokens.sign(

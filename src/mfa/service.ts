@@ -2,6 +2,7 @@ import QRCode from 'qrcode';
 import type { User } from '../identity/types.js';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { Sealer } from '../shared/seal.js';
 import { ACCOUNT_POLICY, type Throttle } from '../throttle/index.js';
 import type { MfaRepository } from './ports.js';
@@ -31,7 +32,8 @@ export const ENROLLMENT_TTL_MS = 15 * 60_000;
  * with growing delays.
  */
 export class MfaService {
-  onVerify: (outcome: MfaOutcome, type: string, user: User) => void = () => {};
+  onVerify: (outcome: MfaOutcome, type: string, user: User, context: RequestContext | undefined) => void =
+    () => {};
 
   constructor(
     private readonly repo: MfaRepository,
@@ -110,7 +112,7 @@ export class MfaService {
    * Checks a second factor. Throws auth_factor_not_found (type not enrolled),
    * auth_factor_invalid (wrong, expired or replayed) or rate_limited.
    */
-  async verify(user: User, factor: SecondFactor): Promise<void> {
+  async verify(user: User, factor: SecondFactor, context?: RequestContext): Promise<void> {
     const totp = await this.repo.findTotp(user.id);
     if (!totp)
       throw new LatchkeyError(
@@ -121,17 +123,18 @@ export class MfaService {
     try {
       await this.throttle.attempt([{ key: user.id, policy: ACCOUNT_POLICY }], now);
     } catch (err) {
-      this.onVerify('throttled', factor.type, user);
+      this.onVerify('throttled', factor.type, user, context);
       throw err;
     }
     if (factor.type === 'TOTP') {
       const step = matchingStep(this.sealer.open(totp.secretSealed), factor.token, now);
-      if (step === null) return this.fail('invalid', factor.type, user);
-      if (!(await this.repo.consumeStep(user.id, step))) return this.fail('replay', factor.type, user);
+      if (step === null) return this.fail('invalid', factor.type, user, context);
+      if (!(await this.repo.consumeStep(user.id, step)))
+        return this.fail('replay', factor.type, user, context);
     } else if (factor.type === 'RECOVERY_CODE') {
-      if (!looksLikeRecoveryCode(factor.token)) return this.fail('invalid', factor.type, user);
+      if (!looksLikeRecoveryCode(factor.token)) return this.fail('invalid', factor.type, user, context);
       if (!(await this.repo.consumeRecoveryCode(user.id, hashRecoveryCode(factor.token), now)))
-        return this.fail('invalid', factor.type, user);
+        return this.fail('invalid', factor.type, user, context);
     } else {
       throw new LatchkeyError(
         'auth_factor_not_found',
@@ -139,11 +142,11 @@ export class MfaService {
       );
     }
     await this.throttle.succeeded(user.id);
-    this.onVerify('success', factor.type, user);
+    this.onVerify('success', factor.type, user, context);
   }
 
-  private fail(outcome: MfaOutcome, type: string, user: User): never {
-    this.onVerify(outcome, type, user);
+  private fail(outcome: MfaOutcome, type: string, user: User, context: RequestContext | undefined): never {
+    this.onVerify(outcome, type, user, context);
     throw new LatchkeyError('auth_factor_invalid', 'The supplied OTP token cannot be verified');
   }
 }

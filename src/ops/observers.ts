@@ -4,7 +4,6 @@ import type { SignInService } from '../identity/sign-in.js';
 import type { UserService } from '../identity/users.js';
 import type { MfaService } from '../mfa/index.js';
 import type { SessionService } from '../session/index.js';
-import { currentContext } from '../shared/request-context.js';
 import type { AttemptLimiter } from '../throttle/index.js';
 import type { Metrics } from './metrics.js';
 
@@ -32,48 +31,53 @@ export function observe(parts: {
   metrics: Metrics;
 }): void {
   const { audit, metrics } = parts;
-  const dialect = () => currentContext()?.dialect ?? 'none';
 
-  parts.signIn.onAttempt = (appId, outcome, userId) => {
-    metrics.signIns.inc({ dialect: dialect(), outcome });
+  // Every callback gets the context of the request that caused the event (none outside one).
+  parts.signIn.onAttempt = (appId, outcome, userId, context) => {
+    metrics.signIns.inc({ dialect: context?.dialect ?? 'none', outcome });
     const type =
       outcome === 'success'
         ? 'signin.success'
         : outcome === 'throttled'
           ? 'signin.throttled'
           : 'signin.failure';
-    void audit.record(type, {
-      appId,
-      userId,
-      details: outcome === 'not_activated' ? { reason: 'not_activated' } : {},
-    });
+    const details = outcome === 'not_activated' ? { reason: 'not_activated' } : {};
+    void audit.record(type, { appId, userId, details }, context);
   };
-  parts.mfa.onVerify = (outcome, type, user) => {
+  parts.mfa.onVerify = (outcome, type, user, context) => {
     metrics.mfa.inc({ type, outcome });
-    void audit.record(outcome === 'success' ? 'mfa.success' : 'mfa.failure', {
-      appId: user.appId,
-      userId: user.id,
-      details: { factor: type, outcome },
-    });
+    void audit.record(
+      outcome === 'success' ? 'mfa.success' : 'mfa.failure',
+      { appId: user.appId, userId: user.id, details: { factor: type, outcome } },
+      context,
+    );
   };
-  parts.sessions.onEvent = (event) => {
+  parts.sessions.onEvent = (event, context) => {
     if (event.type === 'refresh.reuse_detected') {
       metrics.refreshReuse.inc();
-      void audit.record('refresh.reuse_detected', {
-        appId: event.session.appId,
-        userId: event.session.userId,
-        details: { sessionId: event.session.id },
-      });
+      void audit.record(
+        'refresh.reuse_detected',
+        {
+          appId: event.session.appId,
+          userId: event.session.userId,
+          details: { sessionId: event.session.id },
+        },
+        context,
+      );
     } else {
-      void audit.record('session.revoked', {
-        appId: event.session.appId,
-        userId: event.session.userId,
-        details: { sessionId: event.session.id, reason: event.reason },
-      });
+      void audit.record(
+        'session.revoked',
+        {
+          appId: event.session.appId,
+          userId: event.session.userId,
+          details: { sessionId: event.session.id, reason: event.reason },
+        },
+        context,
+      );
     }
   };
-  parts.users.onEvent = (event) => {
-    void audit.record(event.type, { appId: event.appId, userId: event.userId });
+  parts.users.onEvent = (event, context) => {
+    void audit.record(event.type, { appId: event.appId, userId: event.userId }, context);
   };
   parts.hasher.onWait = (ms) => metrics.hashWaitSeconds.observe(ms / 1000);
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { newId, sha256Hex } from '../shared/ids.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { Sealer } from '../shared/seal.js';
 import type { SessionRepository } from './ports.js';
 import type { RevocationList } from './revocation.js';
@@ -43,7 +44,7 @@ export type SessionEvent =
  * points at a session; revoking the session ends them all at once.
  */
 export class SessionService {
-  onEvent: (event: SessionEvent) => void = () => {};
+  onEvent: (event: SessionEvent, context: RequestContext | undefined) => void = () => {};
 
   constructor(
     private readonly repo: SessionRepository,
@@ -120,17 +121,18 @@ export class SessionService {
    * Rotates a credential. Concurrent refreshes of one credential within the grace
    * window all receive the identical successor; a rotated credential presented after
    * the window is treated as stolen and the whole session is revoked.
-   * `beforeRotate` lets the caller check the user (deactivated, deleted) first.
+   * `beforeRotate` lets the caller check the user (deactivated, deleted) first;
+   * `context` is the refreshing request, for the event of a detected reuse.
    */
   async refresh(
     credentialId: string,
     secret: string | undefined,
     makeCredential: CredentialFactory,
-    beforeRotate: (session: Session) => Promise<void> = async () => {},
+    options: { beforeRotate?: (session: Session) => Promise<void>; context?: RequestContext } = {},
   ): Promise<RefreshOutcome> {
     const { session, credential } = await this.sessionForCredential(credentialId, secret);
-    if (credential.rotatedAt !== null) return this.replay(session, credential);
-    await beforeRotate(session);
+    if (credential.rotatedAt !== null) return this.replay(session, credential, options.context);
+    await options.beforeRotate?.(session);
     const now = this.clock.now();
     const successorId = newId();
     const issued = await makeCredential(successorId, session);
@@ -154,25 +156,37 @@ export class SessionService {
     // Another request rotated it between our read and our write: take its successor.
     const current = await this.repo.findCredential(credentialId);
     if (!current) throw notFound();
-    return this.replay(session, current);
+    return this.replay(session, current, options.context);
   }
 
-  private async replay(session: Session, credential: SessionCredential): Promise<RefreshOutcome> {
+  private async replay(
+    session: Session,
+    credential: SessionCredential,
+    context: RequestContext | undefined,
+  ): Promise<RefreshOutcome> {
     const now = this.clock.now();
     if (credential.graceUntil !== null && credential.graceUntil > now && credential.successorSealed) {
       return { session, value: this.sealer.open(credential.successorSealed), rotatedNow: false };
     }
-    await this.revoke(session.id, 'refresh_reuse');
-    this.onEvent({ type: 'refresh.reuse_detected', session, credentialId: credential.id });
+    await this.revoke(session.id, 'refresh_reuse', { context });
+    this.onEvent({ type: 'refresh.reuse_detected', session, credentialId: credential.id }, context);
     throw notFound();
   }
 
-  /** Ends a session now. Idempotent. */
-  async revoke(sessionId: string, reason: string, at = this.clock.now()): Promise<void> {
+  /**
+   * Ends a session, now or `at` a later time. Idempotent. `context` is the request that
+   * ends it, for the event; a revocation scheduled for later has none.
+   */
+  async revoke(
+    sessionId: string,
+    reason: string,
+    options: { at?: number; context?: RequestContext } = {},
+  ): Promise<void> {
+    const at = options.at ?? this.clock.now();
     const session = await this.repo.findSession(sessionId);
     this.revoked.add(sessionId, at);
     if (await this.repo.revoke(sessionId, at, reason)) {
-      if (session) this.onEvent({ type: 'session.revoked', session, reason });
+      if (session) this.onEvent({ type: 'session.revoked', session, reason }, options.context);
     }
   }
 

@@ -4,6 +4,7 @@ import { isDeactivated, type User } from '../identity/types.js';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { newId, newSecret, sha256Hex } from '../shared/ids.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { ADDRESS_POLICY, type Throttle } from '../throttle/index.js';
 import { checkSurveyId } from './aliases.js';
 import type { LoginLinkRepository } from './ports.js';
@@ -20,7 +21,12 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  */
 export class LoginLinkService {
   /** Told of every redemption attempt (audit log, metrics), like password sign-ins; never of the token. */
-  onAttempt: (appId: string, outcome: SignInOutcome, userId: string | null) => void = () => {};
+  onAttempt: (
+    appId: string,
+    outcome: SignInOutcome,
+    userId: string | null,
+    context: RequestContext | undefined,
+  ) => void = () => {};
 
   constructor(
     private readonly repo: LoginLinkRepository,
@@ -79,13 +85,14 @@ export class LoginLinkService {
     appId: string,
     token: string,
     client: { ip: string | null },
+    context?: RequestContext,
   ): Promise<{ link: LoginLink; user: User }> {
     const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
     if (addressKey) {
       try {
         await this.throttle.attempt([{ key: addressKey, policy: ADDRESS_POLICY }], this.clock.now());
       } catch (err) {
-        this.onAttempt(appId, 'throttled', null);
+        this.onAttempt(appId, 'throttled', null, context);
         throw err;
       }
     }
@@ -100,13 +107,13 @@ export class LoginLinkService {
       !user.isActive ||
       isDeactivated(user, now)
     ) {
-      this.onAttempt(appId, 'invalid_credentials', user?.id ?? null);
+      this.onAttempt(appId, 'invalid_credentials', user?.id ?? null, context);
       throw new LatchkeyError('invalid_credentials', 'Invalid login link');
     }
     // Addresses count failures only: a classroom behind one NAT opening its links is fine.
     if (addressKey) await this.throttle.succeeded(`${appId}:link:${link.id}`, [addressKey]);
     await this.repo.touch(link.id, now);
-    this.onAttempt(appId, 'success', user.id);
+    this.onAttempt(appId, 'success', user.id, context);
     return { link, user };
   }
 }

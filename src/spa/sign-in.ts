@@ -5,6 +5,7 @@ import type { ChallengeContext, MfaChallengeService } from '../mfa/challenge.js'
 import type { MfaService } from '../mfa/index.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/ids.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { AliasService } from './aliases.js';
 import type { LoginLinkService } from './login-links.js';
 import type { SpaMethod } from './types.js';
@@ -45,12 +46,13 @@ export class SpaSignIn {
 
   async password(
     app: App,
-    input: { email: string; password: string; client: { ip: string | null } },
+    input: { email: string; password: string; client: { ip: string | null }; context?: RequestContext },
   ): Promise<SpaOutcome> {
-    return this.throughCoreFlow(app, input.email, input.password, input.client, {
-      method: 'password',
-      surveyId: null,
-    });
+    return this.throughCoreFlow(
+      app,
+      { ...input, login: input.email },
+      { method: 'password', surveyId: null },
+    );
   }
 
   /**
@@ -62,25 +64,35 @@ export class SpaSignIn {
    */
   async alias(
     app: App,
-    input: { surveyId: string; userName: string; password: string; client: { ip: string | null } },
+    input: {
+      surveyId: string;
+      userName: string;
+      password: string;
+      client: { ip: string | null };
+      context?: RequestContext;
+    },
   ): Promise<SpaOutcome> {
     const alias = await this.deps.aliases.resolve(app.id, input.surveyId, input.userName);
     const owner = alias ? await this.deps.users.findById(app.id, alias.userId) : null;
     const login = (owner && loginOf(owner)) ?? unmatchableLogin(input.surveyId, input.userName);
-    const outcome = await this.throughCoreFlow(app, login, input.password, input.client, {
-      method: 'alias',
-      surveyId: input.surveyId,
-    });
+    const outcome = await this.throughCoreFlow(
+      app,
+      { ...input, login },
+      { method: 'alias', surveyId: input.surveyId },
+    );
     // The login resolved to the alias's own user (logins are unique); checked all the same.
     if (outcome.kind === 'granted' && outcome.grant.user.id !== alias?.userId) throw invalid();
     return outcome;
   }
 
   /** A login link is a first factor like a password: an MFA user still answers the challenge. */
-  async loginLink(app: App, input: { token: string; client: { ip: string | null } }): Promise<SpaOutcome> {
-    const { link, user } = await this.deps.links.redeem(app.id, input.token, input.client);
-    const context: ChallengeContext = { method: 'login-link', surveyId: link.surveyId };
-    if ((await this.deps.mfa.factors(user.id)).length > 0) return this.challenge(app, user, context);
+  async loginLink(
+    app: App,
+    input: { token: string; client: { ip: string | null }; context?: RequestContext },
+  ): Promise<SpaOutcome> {
+    const { link, user } = await this.deps.links.redeem(app.id, input.token, input.client, input.context);
+    const challenge: ChallengeContext = { method: 'login-link', surveyId: link.surveyId };
+    if ((await this.deps.mfa.factors(user.id)).length > 0) return this.challenge(app, user, challenge);
     return { kind: 'granted', grant: { user, method: 'login-link', surveyId: link.surveyId, mfa: false } };
   }
 
@@ -92,16 +104,15 @@ export class SpaSignIn {
 
   private async throughCoreFlow(
     app: App,
-    login: string,
-    password: string,
-    client: { ip: string | null },
-    context: ChallengeContext,
+    input: { login: string; password: string; client: { ip: string | null }; context?: RequestContext },
+    challenge: ChallengeContext,
   ): Promise<SpaOutcome> {
+    const { login, password, client, context } = input;
     try {
-      const user = await this.deps.signIn.signIn({ appId: app.id, login, password, client });
+      const user = await this.deps.signIn.signIn({ appId: app.id, login, password, client, context });
       return {
         kind: 'granted',
-        grant: { user, method: context.method as SpaMethod, surveyId: context.surveyId, mfa: false },
+        grant: { user, method: challenge.method as SpaMethod, surveyId: challenge.surveyId, mfa: false },
       };
     } catch (err) {
       // The password was right and a second factor is due: the core says whose.
@@ -112,7 +123,7 @@ export class SpaSignIn {
       ) {
         const user = await this.deps.users.findById(app.id, err.details['userId']);
         if (!user) throw invalid();
-        return this.challenge(app, user, context);
+        return this.challenge(app, user, challenge);
       }
       throw err;
     }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import type { BearerPrincipal } from '../bearer.js';
+import { contextOf } from '../client.js';
 import { registerAdminAliases } from './aliases.js';
 import { registerAdminApps } from './apps.js';
 import { registerAdminAudit } from './audit.js';
@@ -38,11 +39,19 @@ export async function registerAdmin(app: FastifyInstance, services: Services): P
   // answer leaves so that whoever reads the log next sees it.
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.method !== 'GET' && request.adminPrincipal && reply.statusCode < 400) {
-      await services.audit.record('admin.action', {
-        appId: services.defaultApp.id,
-        userId: request.adminPrincipal.userId,
-        details: { method: request.method, route: request.routeOptions.url ?? '', status: reply.statusCode },
-      });
+      await services.audit.record(
+        'admin.action',
+        {
+          appId: services.defaultApp.id,
+          userId: request.adminPrincipal.userId,
+          details: {
+            method: request.method,
+            route: request.routeOptions.url ?? '',
+            status: reply.statusCode,
+          },
+        },
+        contextOf(request, services.config),
+      );
     }
     return payload;
   });

@@ -4,6 +4,7 @@ import { ADMIN_ROLE } from '../../identity/system-permissions.js';
 import { type App, appQName, type User } from '../../identity/types.js';
 import type { Services } from '../../services.js';
 import { LatchkeyError } from '../../shared/errors.js';
+import { contextOf } from '../client.js';
 import { AdminUser, AppQuery, errorResponses } from './schemas.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -138,7 +139,7 @@ export function registerAdminUsers(app: FastifyInstance, services: Services): vo
         const { id } = request.params as { id: string };
         const user =
           action === 'deactivate'
-            ? await services.users.deactivate(target.id, id)
+            ? await services.users.deactivate(target.id, id, { context: contextOf(request, services.config) })
             : await services.users.activate(target.id, id);
         return { user: presentAdminUser(user, target) };
       },
@@ -157,7 +158,8 @@ export function registerAdminUsers(app: FastifyInstance, services: Services): vo
     },
     async (request, reply) => {
       const target = await appFromQuery(services, (request.query as { app?: string }).app);
-      await services.users.delete(target.id, (request.params as { id: string }).id);
+      const { id } = request.params as { id: string };
+      await services.users.delete(target.id, id, contextOf(request, services.config));
       return reply.status(204).send();
     },
   );

@@ -5,6 +5,7 @@ import { appQName } from '../../identity/types.js';
 import { isCodeError, RESPONSE_WINDOW_SECONDS } from '../../mfa/challenge.js';
 import type { Services } from '../../services.js';
 import { isLatchkeyError, LatchkeyError } from '../../shared/errors.js';
+import { contextOf } from '../client.js';
 import { MFA_PAGE_PATH } from '../dialects/spa/index.js';
 import { httpErrors } from '../openapi/components.js';
 import { SECURITY } from '../openapi/index.js';
@@ -154,6 +155,7 @@ export async function registerMfaPage(app: FastifyInstance, services: Services):
           services.defaultApp.id,
           state.request,
           code,
+          contextOf(request, services.config),
         ));
       } catch (err) {
         if (isCodeError(err)) {
@@ -228,6 +230,7 @@ export async function registerMfaApi(app: FastifyInstance, services: Services): 
           services.defaultApp.id,
           body.request,
           body.code,
+          contextOf(request, services.config),
         );
         return { sigResponse, expiresAt: new Date(expiresAtMs).toISOString() };
       } catch (err) {

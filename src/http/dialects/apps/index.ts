@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
-import { clientInfo } from '../../client.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { PrincipalToken, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { authorizationToken, factorArgs, loginArgs, rawBody, stringFields } from './body.js';
@@ -73,7 +73,14 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       words: SECOND_FACTOR_WORDS,
       handler: async ({ app, request, reply }) => {
         const { login, password, secondFactor } = loginArgs(rawBody(request));
-        const issued = await core.logins.login(app, login, password, clientInfo(request), secondFactor);
+        const issued = await core.logins.login(
+          app,
+          login,
+          password,
+          clientInfo(request),
+          secondFactor,
+          contextOf(request, services.config),
+        );
         return reply.send({
           principalToken: issued.value,
           expiresInSeconds: issued.expiresInSeconds,
@@ -96,7 +103,11 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
         ...appsErrors([400, 401, 413, 415, 500, 503]),
       },
       handler: async ({ app, request, reply }) => {
-        const issued = await core.logins.refresh(app, authorizationToken(request));
+        const issued = await core.logins.refresh(
+          app,
+          authorizationToken(request),
+          contextOf(request, services.config),
+        );
         return reply.send({
           principalToken: issued.value,
           expiresInSeconds: issued.expiresInSeconds,
@@ -111,7 +122,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       bearer: true,
       response: { 204: Empty, ...appsErrors([400, 401, 413, 415, 500, 503]) },
       handler: async ({ app, request, reply }) => {
-        await core.logins.signOut(app, authorizationToken(request));
+        await core.logins.signOut(app, authorizationToken(request), contextOf(request, services.config));
         return reply.status(204).send();
       },
     },
@@ -158,6 +169,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
           body.newPassword,
           clientInfo(request),
           secondFactor,
+          contextOf(request, services.config),
         );
         return reply.status(200).send();
       },
@@ -199,7 +211,7 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
         return reply.status(201).send(await core.logins.createDevice(app, clientInfo(request)));
       },
     },
-    ...mfaRoutes(core),
+    ...mfaRoutes(core, services.config),
   ];
 
   for (const route of routes) {

@@ -1,4 +1,6 @@
 import { type AppsCore, TOTP_NOT_ENROLLED } from '../../../apps/index.js';
+import type { Config } from '../../../config/config.js';
+import { contextOf } from '../../client.js';
 import { authorizationToken, factorArgs, rawBody, stringFields } from './body.js';
 import { applicableTypes, type Rewording } from './errors.js';
 import type { AppsRoute } from './route.js';
@@ -37,7 +39,7 @@ const CONFIRMED_CHANGE_ERRORS = appsErrors([400, 401, 413, 415, 429, 500, 503], 
   401: 'The token refused, or `secondaryAuthFactor` missing or wrong',
 });
 
-export function mfaRoutes(core: AppsCore): AppsRoute[] {
+export function mfaRoutes(core: AppsCore, config: Config): AppsRoute[] {
   return [
     {
       path: '/auth/mfa/totp/enroll',
@@ -95,7 +97,7 @@ export function mfaRoutes(core: AppsCore): AppsRoute[] {
       handler: async ({ app, request, reply }) => {
         const token = authorizationToken(request);
         const { secondFactor } = factorArgs(rawBody(request));
-        await core.mfa.eject(app, token, secondFactor);
+        await core.mfa.eject(app, token, secondFactor, contextOf(request, config));
         return reply.status(204).send();
       },
     },
@@ -113,7 +115,10 @@ export function mfaRoutes(core: AppsCore): AppsRoute[] {
       handler: async ({ app, request, reply }) => {
         const token = authorizationToken(request);
         const { secondFactor } = factorArgs(rawBody(request));
-        return reply.send({ recoveryCodes: await core.mfa.generateRecoveryCodes(app, token, secondFactor) });
+        const context = contextOf(request, config);
+        return reply.send({
+          recoveryCodes: await core.mfa.generateRecoveryCodes(app, token, secondFactor, context),
+        });
       },
     },
   ];

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import { allowedRedirect, feathersSettings } from '../../../config/feathers.js';
 import { primaryEmail } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
-import { clientInfo } from '../../client.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
 import { headerToken, presentedToken } from './credentials.js';
 import { FeathersHttpError, feathersErrors, sendFeathersError, toFeathersError } from './errors.js';
@@ -115,7 +115,12 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       // /auth/local: with no credentials but a token, this is /auth/token.
       const presented = presentedToken(request);
       if (presented) {
-        const { user, token } = await exchangeToken(services, settings, presented.token);
+        const { user, token } = await exchangeToken(
+          services,
+          settings,
+          presented.token,
+          contextOf(request, services.config),
+        );
         return reply.status(201).send({ token, data: await presentUser(services, user) });
       }
     }
@@ -175,7 +180,12 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     async (request, reply) => {
       const presented = presentedToken(request);
       if (!presented) throw new FeathersHttpError(401, 'No access token');
-      const { user, token } = await exchangeToken(services, settings, presented.token);
+      const { user, token } = await exchangeToken(
+        services,
+        settings,
+        presented.token,
+        contextOf(request, services.config),
+      );
       return reply.status(201).send({ token, data: await presentUser(services, user) });
     },
   );
@@ -248,7 +258,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     const id = (request.params as { id?: string }).id;
     // As Feathers' remove: an id, when given, must be the very token being signed out.
     if (id !== undefined && id !== token) throw new FeathersHttpError(401, 'Invalid access token');
-    const principal = await signOut(services, token);
+    const principal = await signOut(services, token, contextOf(request, services.config));
     return reply.status(200).send({
       accessToken: token,
       authentication: { strategy: 'jwt', accessToken: token, payload: presentPayload(principal.claims) },

@@ -5,8 +5,9 @@ import type { SecondFactor } from '../../../mfa/index.js';
 import type { Services } from '../../../services.js';
 import type { IssuedCredential, Session } from '../../../session/index.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
+import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
-import { clientInfo } from '../../client.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { FeathersHttpError, invalidToken } from './errors.js';
 
 export const FEATHERS_KIND: TokenKind = 'feathers-access';
@@ -69,14 +70,16 @@ export async function signInWithPassword(
     password: input.password,
     client,
     secondFactor: input.secondFactor,
+    context: contextOf(request, services.config),
   });
   const { session, value } = await services.sessions.start(
     { appId: app.id, userId: user.id, kind: 'feathers', data: {}, client },
     (credentialId, s) => issue(services, settings, credentialId, s, user),
   );
-  // A deactivation scheduled for later ends this session then, too (as rpc sessions do).
+  // A deactivation scheduled for later ends this session then, too (as rpc sessions do; the
+  // deactivation's doing, not this request's: no context).
   if (user.deactivatedAt !== null) {
-    await services.sessions.revoke(session.id, 'user_deactivated', user.deactivatedAt);
+    await services.sessions.revoke(session.id, 'user_deactivated', { at: user.deactivatedAt });
   }
   return { user, token: value };
 }
@@ -118,11 +121,15 @@ export async function exchangeToken(
   services: Services,
   settings: FeathersSettings,
   token: string,
+  context: RequestContext,
 ): Promise<{ user: User; token: string }> {
   const current = await authenticateToken(services, token);
   const outcome = await services.sessions
-    .refresh(current.credentialId, undefined, (credentialId, session) =>
-      issue(services, settings, credentialId, session, current.user),
+    .refresh(
+      current.credentialId,
+      undefined,
+      (credentialId, session) => issue(services, settings, credentialId, session, current.user),
+      { context },
     )
     .catch((err: unknown) => {
       if (isLatchkeyError(err) && err.code === 'session_not_found') throw invalidToken();
@@ -132,9 +139,13 @@ export async function exchangeToken(
 }
 
 /** Signs out: the session behind the token is revoked, so none of its tokens works any more. */
-export async function signOut(services: Services, token: string): Promise<FeathersPrincipal> {
+export async function signOut(
+  services: Services,
+  token: string,
+  context: RequestContext,
+): Promise<FeathersPrincipal> {
   const current = await authenticateToken(services, token);
-  await services.sessions.revoke(current.sessionId, 'sign_out');
+  await services.sessions.revoke(current.sessionId, 'sign_out', { context });
   return current;
 }
 

@@ -1,4 +1,4 @@
-import { clientInfo } from '../../client.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { callerAccess, rpcMethod } from './method.js';
 import { presentUser } from './presenters.js';
 import { RESPONSES } from './responses.js';
@@ -31,6 +31,7 @@ export const ACCOUNT_METHODS = [
         token: ctx.body.token,
         password: ctx.body.password,
         client: clientInfo(ctx.request),
+        context: contextOf(ctx.request, ctx.services.config),
       });
       return { user: { id: user.id, updatedAt: new Date(user.updatedAt).toISOString() } };
     },

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../../services.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
+import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
+import { contextOf } from '../../client.js';
 import { setSessionCookie } from './cookie.js';
 import { issueRpcToken, RPC_KIND, rpcAudience, userForRefresh } from './tokens.js';
 
@@ -80,7 +82,7 @@ export async function authenticate(
       presented.via === 'cookie' &&
       services.config.cookie.autoRenew
     ) {
-      return renewCookie(services, presented.token, reply);
+      return renewCookie(services, presented.token, reply, contextOf(request, services.config));
     }
     if (isLatchkeyError(err) && err.code === 'token_expired') throw err;
     throw denied();
@@ -104,7 +106,12 @@ function toPrincipal(
   return { userId: sub, appId, sessionId: sid, credentialId: jti, via };
 }
 
-async function renewCookie(services: Services, token: string, reply: FastifyReply): Promise<Principal> {
+async function renewCookie(
+  services: Services,
+  token: string,
+  reply: FastifyReply,
+  context: RequestContext,
+): Promise<Principal> {
   const verified = await services.tokens
     .verify(token, [RPC_KIND.cookie], {
       audience: rpcAudience(services),
@@ -124,8 +131,11 @@ async function renewCookie(services: Services, token: string, reply: FastifyRepl
         user ??= await userForRefresh(services, session);
         return issueRpcToken(services, id, session, user);
       },
-      async (session) => {
-        user = await userForRefresh(services, session);
+      {
+        beforeRotate: async (session) => {
+          user = await userForRefresh(services, session);
+        },
+        context,
       },
     )
     .catch((err: unknown) => {

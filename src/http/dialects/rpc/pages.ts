@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Invitation } from '../../../identity/invitations.js';
 import type { Services } from '../../../services.js';
 import { isLatchkeyError, type LatchkeyError } from '../../../shared/errors.js';
-import { clientInfo } from '../../client.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { httpErrors } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { escapeHtml, page, pageCsp } from '../../pages/html.js';
@@ -229,6 +229,7 @@ export async function registerRpcPages(app: FastifyInstance, services: Services)
           token,
           password,
           client: clientInfo(request),
+          context: contextOf(request, services.config),
         });
         return send(reply, 200, message('Password changed', 'Your password is set. Sign in with it now.'));
       } catch (err) {

@@ -1,7 +1,8 @@
 import type { User } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
-import { clientInfo } from '../../client.js';
+import type { RequestContext } from '../../../shared/request-context.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { presentedCredential } from './auth.js';
 import { clearSessionCookie, setSessionCookie } from './cookie.js';
 import { type RpcContext, rpcMethod } from './method.js';
@@ -27,6 +28,7 @@ async function signIn(ctx: SignIn, transport: RpcTransport) {
     password: body.password,
     client: clientInfo(ctx.request),
     secondFactor: body.secondaryAuthFactor,
+    context: contextOf(ctx.request, services.config),
   });
   const projection = {
     profile: body.projection?.profile === true,
@@ -46,9 +48,10 @@ async function signIn(ctx: SignIn, transport: RpcTransport) {
       return issued;
     },
   );
-  // A deactivation scheduled for later ends this session then, too.
+  // A deactivation scheduled for later ends this session then, too (the deactivation's doing,
+  // not this request's: no context).
   if (user.deactivatedAt !== null)
-    await services.sessions.revoke(session.id, 'user_deactivated', user.deactivatedAt);
+    await services.sessions.revoke(session.id, 'user_deactivated', { at: user.deactivatedAt });
   return { session, value, issued: issued! };
 }
 
@@ -65,7 +68,7 @@ async function credentialOf(services: Services, token: string, transport: RpcTra
   return jti;
 }
 
-async function refresh(services: Services, credentialId: string) {
+async function refresh(services: Services, credentialId: string, context: RequestContext) {
   let user: User | null = null;
   let claimsUser: Record<string, unknown> | null = null;
   const outcome = await services.sessions.refresh(
@@ -77,8 +80,11 @@ async function refresh(services: Services, credentialId: string) {
       claimsUser = issued.claimsUser;
       return issued;
     },
-    async (session) => {
-      user = await userForRefresh(services, session);
+    {
+      beforeRotate: async (session) => {
+        user = await userForRefresh(services, session);
+      },
+      context,
     },
   );
   // The successor's expiry and user claim are read back from the token itself, so a
@@ -139,7 +145,11 @@ export const SESSION_METHODS = [
     summary: 'Exchange a (possibly expired) session token for a new one',
     handler: async (ctx) => {
       const credentialId = await credentialOf(ctx.services, ctx.body.token, 'token');
-      const { outcome, expiresAt } = await refresh(ctx.services, credentialId);
+      const { outcome, expiresAt } = await refresh(
+        ctx.services,
+        credentialId,
+        contextOf(ctx.request, ctx.services.config),
+      );
       return { token: outcome.value, expiresAt };
     },
   }),
@@ -158,7 +168,11 @@ export const SESSION_METHODS = [
           throw err;
         },
       );
-      const { outcome, user } = await refresh(ctx.services, credentialId);
+      const { outcome, user } = await refresh(
+        ctx.services,
+        credentialId,
+        contextOf(ctx.request, ctx.services.config),
+      );
       setSessionCookie(ctx.services, ctx.reply, outcome.value, outcome.session.expiresAt);
       return { user };
     },
@@ -170,7 +184,11 @@ export const SESSION_METHODS = [
     body: TokenBody,
     summary: 'Sign out: revoke the session behind a token',
     handler: async (ctx) => {
-      await destroy(ctx.services, await credentialOf(ctx.services, ctx.body.token, 'token'));
+      await destroy(
+        ctx.services,
+        await credentialOf(ctx.services, ctx.body.token, 'token'),
+        contextOf(ctx.request, ctx.services.config),
+      );
       return {};
     },
   }),
@@ -184,14 +202,18 @@ export const SESSION_METHODS = [
     handler: async (ctx) => {
       const token = cookieToken(ctx);
       clearSessionCookie(ctx.services, ctx.reply);
-      await destroy(ctx.services, await credentialOf(ctx.services, token, 'cookie'));
+      await destroy(
+        ctx.services,
+        await credentialOf(ctx.services, token, 'cookie'),
+        contextOf(ctx.request, ctx.services.config),
+      );
       return {};
     },
   }),
 ];
 
 /** Revokes the session behind a credential; idempotent (an already-ended session is fine). */
-async function destroy(services: Services, credentialId: string): Promise<void> {
+async function destroy(services: Services, credentialId: string, context: RequestContext): Promise<void> {
   const credential = await services.repos.sessions.findCredential(credentialId);
-  if (credential) await services.sessions.revoke(credential.sessionId, 'sign_out');
+  if (credential) await services.sessions.revoke(credential.sessionId, 'sign_out', { context });
 }

@@ -1,6 +1,7 @@
 import type { User } from '../../../identity/types.js';
 import { primaryEmail } from '../../../identity/types.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
+import { contextOf } from '../../client.js';
 import { principalOf, type RpcContext, rpcMethod } from './method.js';
 import { RESPONSES } from './responses.js';
 import { TotpActivateBody, TotpEjectBody, TotpEnrollBody } from './schemas.js';
@@ -73,7 +74,13 @@ export const TOTP_METHODS = [
           `User ${user.id} is not enrolled to TOTP authentication`,
         );
       }
-      if (caller.userId === user.id) await ctx.services.signIn.confirm(user, ctx.body.secondaryAuthFactor);
+      if (caller.userId === user.id) {
+        await ctx.services.signIn.confirm(
+          user,
+          ctx.body.secondaryAuthFactor,
+          contextOf(ctx.request, ctx.services.config),
+        );
+      }
       await ctx.services.mfa.remove(user.id);
       return {};
     },
@@ -100,7 +107,11 @@ export const TOTP_METHODS = [
           `User ${user.id} is not enrolled to TOTP authentication`,
         );
       }
-      await ctx.services.signIn.confirm(user, ctx.body.secondaryAuthFactor);
+      await ctx.services.signIn.confirm(
+        user,
+        ctx.body.secondaryAuthFactor,
+        contextOf(ctx.request, ctx.services.config),
+      );
       return { recoveryCodes: await ctx.services.mfa.generateRecoveryCodes(user) };
     },
   }),

@@ -1,5 +1,6 @@
 import type { Email, User } from '../../../identity/types.js';
 import type { UserView } from '../../../identity/user-directory.js';
+import { contextOf } from '../../client.js';
 import { after, next } from './cursor.js';
 import { fail } from './envelope.js';
 import { callerAccess, principalOf, type RpcContext, rpcMethod } from './method.js';
@@ -113,6 +114,7 @@ export const USER_METHODS = [
       await requireSelfOr(ctx, id, WRITE);
       const isSelf = caller.userId === id;
       const superuser = await isAllowed(ctx, WRITE);
+      const context = contextOf(ctx.request, ctx.services.config);
       if (changes.emails) {
         const wasVerified = new Map(target.emails.map((e) => [e.address.toLowerCase(), e.isVerified]));
         for (const e of changes.emails) {
@@ -128,7 +130,7 @@ export const USER_METHODS = [
       // A stolen session must not be enough to take the account over: your own
       // password and emails change only with your current password.
       if (isSelf && (changes.password !== undefined || changes.emails !== undefined)) {
-        await ctx.services.signIn.confirm(target, secondaryAuthFactor);
+        await ctx.services.signIn.confirm(target, secondaryAuthFactor, context);
       }
       const updated = await ctx.services.users.update(
         appOf(ctx),
@@ -140,7 +142,7 @@ export const USER_METHODS = [
           ...(changes.picture !== undefined ? { picture: changes.picture } : {}),
           ...(changes.emails !== undefined ? { emails: emailsInput(changes.emails) } : {}),
         },
-        isSelf ? caller.sessionId : undefined,
+        { ...(isSelf ? { keepSessionId: caller.sessionId } : {}), context },
       );
       return { user: presentUser(updated, { orgs: false, createdAt: false, updatedAt: false }) };
     },
@@ -154,7 +156,7 @@ export const USER_METHODS = [
     handler: async (ctx) => {
       await ctx.services.users.get(appOf(ctx), ctx.body.id);
       await requireSelfOr(ctx, ctx.body.id, WRITE);
-      await ctx.services.users.delete(appOf(ctx), ctx.body.id);
+      await ctx.services.users.delete(appOf(ctx), ctx.body.id, contextOf(ctx.request, ctx.services.config));
       return {};
     },
   }),
@@ -207,11 +209,10 @@ export const USER_METHODS = [
     summary: 'Deactivate a user now or later, ending their sessions (needs yeep.user.write)',
     handler: async (ctx) => {
       await requirePermission(ctx, WRITE);
-      const user = await ctx.services.users.deactivate(
-        appOf(ctx),
-        ctx.body.id,
-        ctx.body.deactivateAfterSeconds ?? 0,
-      );
+      const user = await ctx.services.users.deactivate(appOf(ctx), ctx.body.id, {
+        afterSeconds: ctx.body.deactivateAfterSeconds ?? 0,
+        context: contextOf(ctx.request, ctx.services.config),
+      });
       return { user: statusView(user) };
     },
   }),

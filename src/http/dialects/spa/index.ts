@@ -5,7 +5,7 @@ import type { Services } from '../../../services.js';
 import { isLatchkeyError } from '../../../shared/errors.js';
 import type { SpaOutcome } from '../../../spa/index.js';
 import { isStoreUnavailable } from '../../../storage/sql/database.js';
-import { clientInfo } from '../../client.js';
+import { clientInfo, contextOf } from '../../client.js';
 import { HTTP_STATUS } from '../../errors.js';
 import { SECURITY } from '../../openapi/index.js';
 import { clearRefreshCookie, presentedRefresh, setRefreshCookie } from './cookie.js';
@@ -169,6 +169,7 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
           email: values['email']!,
           password: values['password']!,
           client: clientInfo(request),
+          context: contextOf(request, services.config),
         }),
       );
       return answer(request, reply, outcome);
@@ -193,6 +194,7 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
           password: values['password']!,
           surveyId: values['surveyId']!,
           client: clientInfo(request),
+          context: contextOf(request, services.config),
         }),
       );
       return answer(request, reply, outcome);
@@ -211,7 +213,11 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
       const token = stringField(request.body, 'token', 512);
       if (token === null) throw new SpaHttpError(401, MESSAGES.credentials);
       const outcome = await signInFailures(
-        services.spa.signIn.loginLink(servedApp, { token, client: clientInfo(request) }),
+        services.spa.signIn.loginLink(servedApp, {
+          token,
+          client: clientInfo(request),
+          context: contextOf(request, services.config),
+        }),
       );
       return answer(request, reply, outcome);
     },
@@ -265,8 +271,11 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
           presented.credentialId,
           presented.secret,
           async (credentialId) => refreshCredential(credentialId),
-          async (session) => {
-            user = await userForRefresh(services, session);
+          {
+            beforeRotate: async (session) => {
+              user = await userForRefresh(services, session);
+            },
+            context: contextOf(request, services.config),
           },
         )
         .catch((err: unknown) => {
@@ -317,7 +326,9 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
             throw err;
           });
         if (found && found.session.kind === 'spa')
-          await services.sessions.revoke(found.session.id, 'sign_out');
+          await services.sessions.revoke(found.session.id, 'sign_out', {
+            context: contextOf(request, services.config),
+          });
       }
       clearRefreshCookie(reply, settings);
       return reply.status(200).send();
