@@ -15,7 +15,7 @@ export type MembershipChange = { userId: string } | 'all';
  * at its exact millisecond, cached or not (reading a user through an org depends on it).
  */
 export class MembershipCache {
-  private readonly byUser: LRUCache<string, LiveMembership[]>;
+  private readonly byUser: LRUCache<string, readonly LiveMembership[]>;
   /** Bumped on every eviction: a load that started before one must not store its answer. */
   private generation = 0;
   onChange: (change: MembershipChange) => void = () => {};
@@ -50,12 +50,13 @@ export class MembershipCache {
     return write.finally(() => this.changed(change));
   }
 
-  private async liveMemberships(
+  /** Each user's memberships as cached (or loaded and cached now), expired ones included. */
+  private async cachedMemberships(
     inner: OrgDirectory,
     userIds: readonly string[],
     now: number,
-  ): Promise<Map<string, LiveMembership[]>> {
-    const found = new Map<string, LiveMembership[]>();
+  ): Promise<Map<string, readonly LiveMembership[]>> {
+    const found = new Map<string, readonly LiveMembership[]>();
     const missing: string[] = [];
     for (const id of userIds) {
       const cached = this.byUser.get(id);
@@ -71,13 +72,35 @@ export class MembershipCache {
         found.set(id, memberships);
       }
     }
+    return found;
+  }
+
+  private async liveMemberships(
+    inner: OrgDirectory,
+    userIds: readonly string[],
+    now: number,
+  ): Promise<Map<string, LiveMembership[]>> {
+    const found = await this.cachedMemberships(inner, userIds, now);
     // In the order asked, as the repository answers; copies, so callers cannot change the cache.
     return new Map(
-      userIds.map((id) => [
-        id,
-        (found.get(id) ?? []).filter((m) => m.expiresAt === null || m.expiresAt > now).map((m) => ({ ...m })),
-      ]),
+      userIds.map((id) => [id, (found.get(id) ?? []).filter((m) => isLive(m, now)).map((m) => ({ ...m }))]),
     );
+  }
+
+  /** Org ids only (the token check's read): strings need no defensive copies of the memberships. */
+  private async liveOrgIds(
+    inner: OrgDirectory,
+    userIds: readonly string[],
+    now: number,
+  ): Promise<Map<string, string[]>> {
+    const found = await this.cachedMemberships(inner, userIds, now);
+    const orgIds = new Map<string, string[]>();
+    for (const id of userIds) {
+      const live: string[] = [];
+      for (const m of found.get(id) ?? []) if (isLive(m, now)) live.push(m.orgId);
+      orgIds.set(id, live);
+    }
+    return orgIds;
   }
 
   /** The org directory, reading org ids through the cache and evicting on every write. */
@@ -87,10 +110,7 @@ export class MembershipCache {
       count: (appId, query) => inner.count(appId, query),
       membership: (orgId, userId) => inner.membership(orgId, userId),
       liveMemberships: (userIds, now) => this.liveMemberships(inner, userIds, now),
-      liveOrgIds: async (userIds, now) => {
-        const live = await this.liveMemberships(inner, userIds, now);
-        return new Map([...live].map(([id, memberships]) => [id, memberships.map((m) => m.orgId)]));
-      },
+      liveOrgIds: (userIds, now) => this.liveOrgIds(inner, userIds, now),
       join: (input) => this.evicting(inner.join(input), { userId: input.userId }),
       leave: (appId, orgId, userId) => this.evicting(inner.leave(appId, orgId, userId), { userId }),
       deleteOrg: (appId, orgId) => this.evicting(inner.deleteOrg(appId, orgId), 'all'),
@@ -113,4 +133,8 @@ export class MembershipCache {
       listMembers: (orgId, query) => inner.listMembers(orgId, query),
     };
   }
+}
+
+function isLive(membership: LiveMembership, now: number): boolean {
+  return membership.expiresAt === null || membership.expiresAt > now;
 }

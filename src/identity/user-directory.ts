@@ -79,6 +79,8 @@ export class UserDirectory {
     if (!user) throw userNotFound();
     const orgIds = (await this.orgs.orgIdsOf([id])).get(id) ?? [];
     if (caller.userId !== id) (await caller.access()).require('yeep.user.read', orgIds);
+    // The token check's common case (no grants asked for) skips the projection step.
+    if (!projection.permissions && !projection.roles) return { user, orgIds };
     return this.project(appId, caller, { user, orgIds }, projection, 'refuse');
   }
 
