@@ -1,5 +1,5 @@
 import { type Child, freePort, startChild } from '../child.js';
-import { BARE_FASTIFY_SCRIPT, BARE_HTTP_SCRIPT } from '../paths.js';
+import { BARE_FASTIFY_SCRIPT, BARE_HTTP_SCRIPT, FASTIFY_SETUP_SCRIPT } from '../paths.js';
 
 /**
  * What the token check could reach at best on this machine: a bare node:http server in
@@ -12,6 +12,11 @@ export function startBareHttp(body: string): Promise<Child> {
 /** A reference, not a limit: the same answer from a bare Fastify route (the framework's own cost). */
 export function startBareFastify(body: string): Promise<Child> {
   return startBare('bare Fastify server', BARE_FASTIFY_SCRIPT, body);
+}
+
+/** A reference, not a limit: Fastify with Latchkey's request set-up and none of its work (bench/fastify-setup.ts). */
+export function startFastifySetup(body: string): Promise<Child> {
+  return startBare('Fastify with Latchkey set-up', FASTIFY_SETUP_SCRIPT, body);
 }
 
 async function startBare(name: string, script: string, body: string): Promise<Child> {

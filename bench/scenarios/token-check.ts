@@ -1,5 +1,5 @@
 import { expectRpcOk, sessionCookie, signInAll } from '../client.js';
-import { startBareFastify, startBareHttp } from '../limits/bare-http.js';
+import { startBareFastify, startBareHttp, startFastifySetup } from '../limits/bare-http.js';
 import { type LoadResult, type LoadSpec, mergeLoads, runLoad, warmUp } from '../load.js';
 import { trackingPeak } from '../rss.js';
 import { alternate } from '../stats.js';
@@ -66,26 +66,38 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
   // The same requests, the same settings, the same JSON body, from a bare node:http server.
   const bare = await startBareHttp(answer.text);
   const fastify = await startBareFastify(answer.text);
+  const setup = await startFastifySetup(answer.text);
   const bareSpec = tokenCheckLoad(bare.url, 'authorization', tokens, connections, roundS);
   const fastifySpec = tokenCheckLoad(fastify.url, 'authorization', tokens, connections, roundS);
+  const setupSpec = tokenCheckLoad(setup.url, 'authorization', tokens, connections, roundS);
   const rss = { bearer: { bytes: null as number | null }, cookie: { bytes: null as number | null } };
-  let measured: { bearer: LoadResult[]; bare: LoadResult[]; cookie: LoadResult[]; fastify: LoadResult[] };
+  let measured: {
+    bearer: LoadResult[];
+    bare: LoadResult[];
+    cookie: LoadResult[];
+    fastify: LoadResult[];
+    setup: LoadResult[];
+  };
   try {
-    for (const spec of [bearerSpec, cookieSpec, bareSpec, fastifySpec]) await warmUp(spec, warmupS);
+    for (const spec of [bearerSpec, cookieSpec, bareSpec, fastifySpec, setupSpec])
+      await warmUp(spec, warmupS);
     measured = await alternate(rounds, {
       bearer: trackingPeak(server.rss, rss.bearer, () => runLoad(bearerSpec)),
       bare: () => runLoad(bareSpec),
       cookie: trackingPeak(server.rss, rss.cookie, () => runLoad(cookieSpec)),
       fastify: () => runLoad(fastifySpec),
+      setup: () => runLoad(setupSpec),
     });
   } finally {
     await bare.stop();
     await fastify.stop();
+    await setup.stop();
   }
   const bearer = mergeLoads(measured.bearer);
   const cookie = mergeLoads(measured.cookie);
   const limit = mergeLoads(measured.bare);
   const framework = mergeLoads(measured.fastify);
+  const setUp = mergeLoads(measured.setup);
   run.figures.bearer = bearer;
 
   const limitText = `${Math.round(limit.throughput).toLocaleString('en')} req/s (bare node:http)`;
@@ -105,6 +117,16 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
         ),
         note: `${Math.round((100 * framework.throughput) / limit.throughput)} % of the limit; no target`,
       },
+      {
+        ...loadRow(
+          { ...base, label: 'reference: Fastify with Latchkey’s request set-up, same body, no token' },
+          setUp,
+          null,
+          limitText,
+          null,
+        ),
+        note: `${Math.round((100 * setUp.throughput) / limit.throughput)} % of the limit; no target`,
+      },
       loadRow(
         { ...base, label: 'user.info, Authorization: Bearer' },
         bearer,
@@ -121,7 +143,7 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
       ),
     ],
     notes: [
-      `${store}: ${rounds} alternating rounds (bearer, bare, cookie, Fastify); req/s per round: bearer ${perRound(measured.bearer)}, bare ${perRound(measured.bare)}, cookie ${perRound(measured.cookie)}, Fastify ${perRound(measured.fastify)}.`,
+      `${store}: ${rounds} alternating rounds (bearer, bare, cookie, Fastify, Fastify with set-up); req/s per round: bearer ${perRound(measured.bearer)}, bare ${perRound(measured.bare)}, cookie ${perRound(measured.cookie)}, Fastify ${perRound(measured.fastify)}, Fastify with set-up ${perRound(measured.setup)}.`,
       `${store}: ${connections} connections spread over ${tokens.length} tokens / ${cookies.length} cookies; bearer ${failures(bearer)}, cookie ${failures(cookie)}, bare ${failures(limit)}.`,
     ],
   };
