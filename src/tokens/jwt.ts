@@ -91,20 +91,33 @@ export class TokenService {
 
   /** Verifies signature, algorithm, kind, issuer, audience and expiry; throws token_invalid / token_expired. */
   async verify(token: string, kinds: readonly TokenKind[], options: VerifyOptions): Promise<VerifiedToken> {
-    const now = this.clock.now();
-    const cached = this.verified.get(token);
-    if (cached) {
-      if (!kinds.includes(cached.kind) || cached.claims.aud !== options.audience) throw invalid();
-      // Its key may have been withdrawn since (the end of a rotation's overlap).
-      if (!this.keys.verificationKey(cached.kid, now)) throw invalid();
-      const allowedMs = this.clockSkewSeconds * 1000 + (options.acceptExpiredForMs ?? 0);
-      if (cached.expiresAtMs + allowedMs <= now) throw expired();
-      return cached;
-    }
+    const cached = this.verifyCached(token, kinds, options);
+    if (cached) return cached;
     // Frozen: every holder of this token gets the same object, so none may change it.
-    const result = deepFreeze(await this.verifyFully(token, kinds, options, now));
+    const result = deepFreeze(await this.verifyFully(token, kinds, options, this.clock.now()));
     this.verified.set(token, result);
     return result;
+  }
+
+  /**
+   * The same checks as verify, synchronously, for a token already verified (or signed)
+   * by this process; undefined when it is not cached and needs the full verification.
+   * The token check uses it to answer without a promise hop.
+   */
+  verifyCached(
+    token: string,
+    kinds: readonly TokenKind[],
+    options: VerifyOptions,
+  ): VerifiedToken | undefined {
+    const cached = this.verified.get(token);
+    if (!cached) return undefined;
+    const now = this.clock.now();
+    if (!kinds.includes(cached.kind) || cached.claims.aud !== options.audience) throw invalid();
+    // Its key may have been withdrawn since (the end of a rotation's overlap).
+    if (!this.keys.verificationKey(cached.kid, now)) throw invalid();
+    const allowedMs = this.clockSkewSeconds * 1000 + (options.acceptExpiredForMs ?? 0);
+    if (cached.expiresAtMs + allowedMs <= now) throw expired();
+    return cached;
   }
 
   private async verifyFully(

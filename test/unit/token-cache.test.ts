@@ -111,3 +111,30 @@ test('a token too long to verify is refused on the node that signed it too', asy
     'token_invalid',
   );
 });
+
+test('the synchronous check (the token check without a promise hop) decides exactly as verify', async () => {
+  const tokens = server.services.tokens;
+  const sync = (token: string, kinds: Parameters<typeof tokens.verify>[1], options: { audience: string }) => {
+    try {
+      return tokens.verifyCached(token, kinds, options) === undefined ? 'not cached' : 'accepted';
+    } catch (err) {
+      if (isLatchkeyError(err)) return err.code;
+      throw err;
+    }
+  };
+  const token = await signed(1000);
+  const full = await tokens.verify(token, ['rpc-token'], { audience: AUDIENCE });
+  assert.equal(tokens.verifyCached(token, ['rpc-token'], { audience: AUDIENCE }), full);
+  assert.equal(sync(token, ['spa-access'], { audience: AUDIENCE }), 'token_invalid');
+  assert.equal(sync(token, ['rpc-token'], { audience: 'other/app' }), 'token_invalid');
+  // A token it has not seen is left to the full verification, never accepted.
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const forged = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'AB' : 'AA'}`;
+  assert.equal(sync(forged, ['rpc-token'], { audience: AUDIENCE }), 'not cached');
+  server.clock.advance(1000 + server.config.clockSkewSeconds * 1000 + 1);
+  assert.equal(sync(token, ['rpc-token'], { audience: AUDIENCE }), 'token_expired');
+  const rotating = await signed(60_000);
+  await server.services.keys.rotate(1000);
+  server.clock.advance(1000);
+  assert.equal(sync(rotating, ['rpc-token'], { audience: AUDIENCE }), 'token_invalid');
+});

@@ -87,8 +87,39 @@ export async function authenticate(
     if (isLatchkeyError(err) && err.code === 'token_expired') throw err;
     throw denied();
   }
-  // The audience check above already bound the token to this dialect's app.
-  const principal = toPrincipal(claims, presented.via, services.defaultApp.id);
+  return livePrincipal(services, claims, presented.via);
+}
+
+/**
+ * authenticate's answer without a promise, when the token is one this process has
+ * already verified (or signed) and it is valid: the token check's common case.
+ * undefined whenever anything else applies (not cached, expired, refused): the caller
+ * then runs authenticate, which decides and answers exactly as always.
+ */
+export function authenticateCached(services: Services, request: FastifyRequest): Principal | undefined {
+  let presented: Presented | null;
+  let claims: Record<string, unknown> | undefined;
+  try {
+    presented = presentedCredential(request, services.config.cookie.name);
+    if (!presented) return undefined;
+    claims = services.tokens.verifyCached(presented.token, ACCEPTED[presented.via], {
+      audience: rpcAudience(services),
+    })?.claims;
+  } catch {
+    return undefined;
+  }
+  if (!claims) return undefined;
+  return livePrincipal(services, claims, presented.via);
+}
+
+/** The caller behind verified claims, unless their session has ended. */
+function livePrincipal(
+  services: Services,
+  claims: Record<string, unknown>,
+  via: Presented['via'],
+): Principal {
+  // The audience check already bound the token to this dialect's app.
+  const principal = toPrincipal(claims, via, services.defaultApp.id);
   if (!principal) throw denied();
   if (services.sessions.isRevoked(principal.sessionId)) throw denied();
   return principal;
