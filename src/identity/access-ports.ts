@@ -145,6 +145,8 @@ export interface OrgDirectory {
   membership(orgId: string, userId: string): Promise<Membership | null>;
   /** Each user's orgs with a live membership, in the order joined. */
   liveOrgIds(userIds: readonly string[], now: number): Promise<Map<string, string[]>>;
+  /** One user's live org ids if a per-process cache holds them now; undefined means "ask liveOrgIds". */
+  peekLiveOrgIds?(userId: string, now: number): string[] | undefined;
   /** The same memberships with when each ends (null: never), so a cache can tell when one lapses. */
   liveMemberships(userIds: readonly string[], now: number): Promise<Map<string, LiveMembership[]>>;
   /**

@@ -95,11 +95,7 @@ export class MembershipCache {
   ): Promise<Map<string, string[]>> {
     const found = await this.cachedMemberships(inner, userIds, now);
     const orgIds = new Map<string, string[]>();
-    for (const id of userIds) {
-      const live: string[] = [];
-      for (const m of found.get(id) ?? []) if (isLive(m, now)) live.push(m.orgId);
-      orgIds.set(id, live);
-    }
+    for (const id of userIds) orgIds.set(id, liveOrgIdsOf(found.get(id) ?? [], now));
     return orgIds;
   }
 
@@ -111,6 +107,10 @@ export class MembershipCache {
       membership: (orgId, userId) => inner.membership(orgId, userId),
       liveMemberships: (userIds, now) => this.liveMemberships(inner, userIds, now),
       liveOrgIds: (userIds, now) => this.liveOrgIds(inner, userIds, now),
+      peekLiveOrgIds: (userId, now) => {
+        const cached = this.byUser.get(userId);
+        return cached && liveOrgIdsOf(cached, now);
+      },
       join: (input) => this.evicting(inner.join(input), { userId: input.userId }),
       leave: (appId, orgId, userId) => this.evicting(inner.leave(appId, orgId, userId), { userId }),
       deleteOrg: (appId, orgId) => this.evicting(inner.deleteOrg(appId, orgId), 'all'),
@@ -137,4 +137,10 @@ export class MembershipCache {
 
 function isLive(membership: LiveMembership, now: number): boolean {
   return membership.expiresAt === null || membership.expiresAt > now;
+}
+
+function liveOrgIdsOf(memberships: readonly LiveMembership[], now: number): string[] {
+  const live: string[] = [];
+  for (const m of memberships) if (isLive(m, now)) live.push(m.orgId);
+  return live;
 }

@@ -276,6 +276,11 @@ export class OrgManagement {
     return this.directory.liveOrgIds(userIds, this.clock.now());
   }
 
+  /** One user's live org ids if the per-process cache holds them now (see OrgDirectory.peekLiveOrgIds). */
+  peekOrgIdsOf(userId: string): string[] | undefined {
+    return this.directory.peekLiveOrgIds?.(userId, this.clock.now());
+  }
+
   async isMember(orgId: string, userId: string): Promise<boolean> {
     const m = await this.directory.membership(orgId, userId);
     return m !== null && (m.expiresAt === null || m.expiresAt > this.clock.now());

@@ -12,6 +12,8 @@ export interface AppRepository {
 export interface UserRepository {
   create(user: NewUser, now: number): Promise<User>;
   findById(appId: string, id: string): Promise<User | null>;
+  /** The user if a per-process cache holds it now, without waiting; undefined means "ask findById". */
+  peekById?(appId: string, id: string): User | undefined;
   /** By username (case-insensitive) or, when the key holds '@', by email (case-insensitive). */
   findByLogin(appId: string, login: string): Promise<User | null>;
   /** By the stored username key exactly as given (no case folding, no email lookup); the apps dialect's logins. */

@@ -33,6 +33,10 @@ export class CachedUserRepository implements UserRepository {
     return this.inner.create(user, now);
   }
 
+  peekById(appId: string, id: string): User | undefined {
+    return this.byId.get(this.key(appId, id));
+  }
+
   async findById(appId: string, id: string): Promise<User | null> {
     const key = this.key(appId, id);
     const cached = this.byId.get(key);

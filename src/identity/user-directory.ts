@@ -74,6 +74,18 @@ export class UserDirectory {
     return view;
   }
 
+  /**
+   * info's answer for a caller reading themselves without grants, when the per-process
+   * caches hold their user and memberships now: the token check's common case, answered
+   * without waiting. undefined whenever anything else applies; info then decides.
+   */
+  infoCached(appId: string, callerId: string, id: string, projection: Projection = {}): UserView | undefined {
+    if (callerId !== id || projection.permissions || projection.roles) return undefined;
+    const user = this.users.peekById?.(appId, id);
+    const orgIds = user && this.orgs.peekOrgIdsOf(id);
+    return user && orgIds ? { user, orgIds } : undefined;
+  }
+
   async info(appId: string, caller: Caller, id: string, projection: Projection = {}): Promise<UserView> {
     const user = await this.users.findById(appId, id);
     if (!user) throw userNotFound();

@@ -452,7 +452,12 @@ for (const backend of await backends()) {
           ),
         );
         assertOk(await rpc(server, 'org.info', { id: org.id }, member.auth));
+        // The member's own user.info is answered from the per-process caches once read:
+        // the membership must still end there at its second, not when the cache entry does.
+        assert.deepEqual((await userInfo(member, member.id))['orgs'], [org.id]);
+        assert.deepEqual((await userInfo(member, member.id))['orgs'], [org.id]);
         server.clock.advance(61_000);
+        assert.deepEqual((await userInfo(member, member.id))['orgs'], []);
         assertRpcError(await rpc(server, 'org.info', { id: org.id }, member.auth), 10012);
         assert.deepEqual((await userInfo(admin, member.id))['orgs'], []);
         assertOk(await rpc(server, 'org.addMember', { orgId: org.id, userId: member.id }, admin.auth));

@@ -189,3 +189,21 @@ test('a cached membership stops counting at the millisecond it ends', async () =
   ]);
   assert.equal(fake.reads.length, 1, 'all from one read');
 });
+
+test('the synchronous peek answers only from memory, with the same live org ids, and never reads', async () => {
+  const memberships = new Map([['u1', ['o1', 'o2@1000']]]);
+  const fake = fakeDirectory(memberships);
+  const cache = new MembershipCache();
+  const dir = cache.directory(fake.directory);
+  assert.equal(dir.peekLiveOrgIds?.('u1', 0), undefined, 'not cached yet: the caller must ask liveOrgIds');
+  assert.equal(fake.reads.length, 0, 'a peek never reads');
+  await dir.liveOrgIds(['u1'], 0);
+  assert.deepEqual(dir.peekLiveOrgIds?.('u1', 999), ['o1', 'o2']);
+  assert.deepEqual(dir.peekLiveOrgIds?.('u1', 1000), ['o1'], 'a membership stops at the millisecond it ends');
+  // A caller changing the answer does not change the cache.
+  dir.peekLiveOrgIds?.('u1', 0)?.push('tampered');
+  assert.deepEqual(dir.peekLiveOrgIds?.('u1', 0), ['o1', 'o2']);
+  await dir.join(join('u1', 'o3'));
+  assert.equal(dir.peekLiveOrgIds?.('u1', 0), undefined, 'a write evicts: the next peek misses');
+  assert.equal(fake.reads.length, 1);
+});

@@ -28,7 +28,8 @@ export interface RpcMethod<S extends TSchema = TSchema> {
    */
   security?: 'cookie';
   summary: string;
-  handler: (ctx: RpcContext<Static<S>>) => Promise<Record<string, unknown>>;
+  /** Async as a rule; a method may answer its common case at once (user.info from the caches). */
+  handler: (ctx: RpcContext<Static<S>>) => Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
 /** Checks each method's handler against its own body schema, then erases the type for the registry. */

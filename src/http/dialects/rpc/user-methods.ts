@@ -61,17 +61,19 @@ export const USER_METHODS = [
     auth: 'required',
     body: UserInfoBody,
     summary: 'A user’s profile (yourself without `id`)',
-    handler: async (ctx) => {
+    handler: (ctx) => {
       const caller = principalOf(ctx);
       const fields = (ctx.body.projection ?? {}) as Partial<Record<UserField, boolean>>;
+      const target = ctx.body.id ?? caller.userId;
+      const projection = { permissions: fields.permissions === true, roles: fields.roles === true };
+      const { directory } = ctx.services.identity;
+      // The token check: yourself, from the caches, answered at once when they hold you.
+      const cached = directory.infoCached(appOf(ctx), caller.userId, target, projection);
+      if (cached) return { user: presentView(cached, fields) };
       // Yourself; others through yeep.user.read globally or in one of their orgs (read fresh from storage).
-      const view = await ctx.services.identity.directory.info(
-        appOf(ctx),
-        ctx.services.authz.callerOf(appOf(ctx), caller.userId),
-        ctx.body.id ?? caller.userId,
-        { permissions: fields.permissions === true, roles: fields.roles === true },
-      );
-      return { user: presentView(view, fields) };
+      return directory
+        .info(appOf(ctx), ctx.services.authz.callerOf(appOf(ctx), caller.userId), target, projection)
+        .then((view) => ({ user: presentView(view, fields) }));
     },
   }),
   rpcMethod({
