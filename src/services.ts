@@ -340,6 +340,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
         await bus.close();
         await appsCore.worker.stop();
         await mail.stop();
+        await hasher.close();
         if (!options.store) await store.close();
       },
     };

@@ -54,7 +54,7 @@ export interface Config {
   };
   trustProxy: string | null;
   bodyLimitBytes: number;
-  hash: { concurrency: number; maxQueue: number; maxWaitMs: number };
+  hash: { concurrency: number; maxQueue: number; maxWaitMs: number; nice: number };
   mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };
   audit: { retentionDays: number };
   logLevel: string;

@@ -330,7 +330,15 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'integer', min: 0, max: 64 },
     default: 0,
     description:
-      'Password hashes computed at once (off the event loop); 0 = one fewer than the CPU cores and than the libuv thread pool (`UV_THREADPOOL_SIZE`, 4 by default), at least 1, so hashing never takes every core from the requests that do not hash.',
+      'Password hashes computed at once, each on a worker thread (off the event loop); 0 = one fewer than the CPU cores, at least 1, so hashing never takes every core from the requests that do not hash.',
+  },
+  {
+    path: 'hash.nice',
+    env: 'LATCHKEY_HASH_NICE',
+    type: { kind: 'integer', min: 0, max: 19 },
+    default: 10,
+    description:
+      'Scheduling priority (nice value, Linux) of the hashing threads: when hashes and requests compete for a core, requests win (at 10 a hash gets about a tenth of a contended core; at 19 almost nothing, at 0 an equal share). An idle core hashes at full speed whatever the value.',
   },
   {
     path: 'hash.maxQueue',

@@ -1,12 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { LatchkeyError } from '../shared/errors.js';
+import { type Argon2Params, HashPool } from './hash-pool.js';
 
-export interface Argon2Params {
-  memoryCost: number;
-  timeCost: number;
-  parallelism: number;
-}
+export type { Argon2Params } from './hash-pool.js';
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id. */
 export const OWASP_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -45,14 +41,11 @@ export interface HasherStats {
 
 /**
  * Hash slots when the configuration says 0 (auto): one core fewer than the machine has,
- * so hashing never takes every core from the event loop that answers token checks, and
- * one thread fewer than libuv's pool, where the hashes run.
+ * so hashing never takes every core from the event loop that answers token checks.
  */
 export function hashSlots(configured: number): number {
   if (configured > 0) return configured;
-  // Never every thread of libuv's pool either: DNS look-ups (reconnects) and file work share it.
-  const poolThreads = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
-  return Math.max(1, Math.min(availableParallelism() - 1, poolThreads - 1));
+  return Math.max(1, availableParallelism() - 1);
 }
 
 export interface HasherLimits {
@@ -60,13 +53,15 @@ export interface HasherLimits {
   concurrency: number;
   /** Hashes allowed to wait for a slot. */
   maxQueue: number;
+  /** The hashing threads' nice value (Linux): 0 = the event loop's own priority, 19 = the lowest. */
+  nice: number;
   /** A hash that would wait longer than this (by the recent hash times) is refused at once. */
   maxWaitMs: number;
 }
 
 /**
- * argon2id through a native binding that runs on libuv's thread pool, so the event
- * loop never hashes. At most `concurrency` hashes run; a hash waits for a slot only
+ * argon2id through a native binding on worker threads of lowered priority (hash-pool.ts),
+ * so the event loop never hashes and keeps the CPU first under a sign-in storm. At most `concurrency` hashes run; a hash waits for a slot only
  * while the queue is short enough to start within `maxWaitMs` (judged from the recent
  * hash times) and within `maxQueue`. Past that the caller gets `overloaded` (503 +
  * Retry-After) at once, instead of an unbounded wait that would hold its connection
@@ -79,6 +74,7 @@ export class PasswordHasher {
   /** Moving average of one hash's time on a slot, ms; 0 until a hash was timed. */
   private hashMs = 0;
   readonly concurrency: number;
+  private readonly pool: HashPool;
   private readonly maxQueue: number;
   private readonly maxWaitMs: number;
   /** Called with the time a job waited for a slot, for metrics. */
@@ -91,6 +87,12 @@ export class PasswordHasher {
     this.concurrency = hashSlots(limits.concurrency ?? 0);
     this.maxQueue = limits.maxQueue ?? 64;
     this.maxWaitMs = limits.maxWaitMs ?? 500;
+    this.pool = new HashPool(this.concurrency, limits.nice ?? 10);
+  }
+
+  /** Ends the hashing threads (idle ones never keep the process alive; this frees them). */
+  close(): Promise<void> {
+    return this.pool.stop();
   }
 
   stats(): HasherStats {
@@ -133,32 +135,22 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.slot(() =>
-      hash(normalizePassword(password), {
-        algorithm: Algorithm.Argon2id,
-        memoryCost: this.params.memoryCost,
-        timeCost: this.params.timeCost,
-        parallelism: this.params.parallelism,
-      }),
-    );
+    return this.slot(() => this.pool.hash(normalizePassword(password), this.params));
   }
 
   /** Constant work whether or not `phc` exists: a missing hash is replaced by a dummy with today's parameters. */
   async verify(phc: string | null, password: string): Promise<boolean> {
     if (phc === null) {
-      await this.slot(async () => verify(await this.dummy(), normalizePassword(password)).catch(() => false));
+      await this.slot(async () =>
+        this.pool.verify(await this.dummy(), normalizePassword(password)).catch(() => false),
+      );
       return false;
     }
-    return this.slot(() => verify(phc, normalizePassword(password)).catch(() => false));
+    return this.slot(() => this.pool.verify(phc, normalizePassword(password)).catch(() => false));
   }
 
   private dummy(): Promise<string> {
-    this.dummyHash ??= hash('latchkey-dummy-password', {
-      algorithm: Algorithm.Argon2id,
-      memoryCost: this.params.memoryCost,
-      timeCost: this.params.timeCost,
-      parallelism: this.params.parallelism,
-    });
+    this.dummyHash ??= this.pool.hash('latchkey-dummy-password', this.params);
     return this.dummyHash;
   }
 
