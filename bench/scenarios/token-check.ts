@@ -1,3 +1,4 @@
+import type { Child } from '../child.js';
 import { expectRpcOk, sessionCookie, signInAll } from '../client.js';
 import { startBareFastify, startBareHttp, startFastifySetup } from '../limits/bare-http.js';
 import { type LoadResult, type LoadSpec, mergeLoads, runLoad, warmUp } from '../load.js';
@@ -64,12 +65,6 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
   const bearerSpec = tokenCheckLoad(server.url, 'authorization', tokens, connections, roundS);
   const cookieSpec = tokenCheckLoad(server.url, 'cookie', cookies, connections, roundS);
   // The same requests, the same settings, the same JSON body, from a bare node:http server.
-  const bare = await startBareHttp(answer.text);
-  const fastify = await startBareFastify(answer.text);
-  const setup = await startFastifySetup(answer.text);
-  const bareSpec = tokenCheckLoad(bare.url, 'authorization', tokens, connections, roundS);
-  const fastifySpec = tokenCheckLoad(fastify.url, 'authorization', tokens, connections, roundS);
-  const setupSpec = tokenCheckLoad(setup.url, 'authorization', tokens, connections, roundS);
   const rss = { bearer: { bytes: null as number | null }, cookie: { bytes: null as number | null } };
   let measured: {
     bearer: LoadResult[];
@@ -78,7 +73,17 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
     fastify: LoadResult[];
     setup: LoadResult[];
   };
+  // Started one by one inside the try, so a reference that fails to start stops the ones before it.
+  const references: Child[] = [];
   try {
+    const start = async (child: Promise<Child>) => {
+      const started = await child;
+      references.push(started);
+      return tokenCheckLoad(started.url, 'authorization', tokens, connections, roundS);
+    };
+    const bareSpec = await start(startBareHttp(answer.text));
+    const fastifySpec = await start(startBareFastify(answer.text));
+    const setupSpec = await start(startFastifySetup(answer.text));
     for (const spec of [bearerSpec, cookieSpec, bareSpec, fastifySpec, setupSpec])
       await warmUp(spec, warmupS);
     measured = await alternate(rounds, {
@@ -89,9 +94,7 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
       setup: () => runLoad(setupSpec),
     });
   } finally {
-    await bare.stop();
-    await fastify.stop();
-    await setup.stop();
+    for (const child of references) await child.stop();
   }
   const bearer = mergeLoads(measured.bearer);
   const cookie = mergeLoads(measured.cookie);

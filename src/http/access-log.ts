@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 
-const { chindingsSym, streamSym, timeSym } = pino.symbols;
+const { chindingsSym, streamSym, timeSym, messageKeySym, mixinSym, hooksSym, needsMetadataGsym } =
+  pino.symbols;
 
 /**
  * Writes the one access-log line of a request, in pino's own line format (level, time,
@@ -20,12 +21,32 @@ export function writeAccessLine(
   const stream = internals[streamSym] as { write?: (line: string) => unknown } | undefined;
   const time = internals[timeSym];
   const bindings = internals[chindingsSym];
-  if (typeof stream?.write !== 'function' || typeof time !== 'function' || typeof bindings !== 'string') {
+  if (
+    typeof stream?.write !== 'function' ||
+    typeof time !== 'function' ||
+    typeof bindings !== 'string' ||
+    !plainPino(internals, stream)
+  ) {
     log.info(fields, 'request');
     return;
   }
   if (!(log as pino.Logger).isLevelEnabled('info')) return;
   stream.write(
     `{"level":30${time()}${bindings},"method":${JSON.stringify(fields.method)},"path":${JSON.stringify(fields.path)},"status":${fields.status},"ms":${fields.ms},"msg":"request"}\n`,
+  );
+}
+
+/**
+ * A logger set up the way Latchkey builds its own: no mixin, no stream hook, the default
+ * message key, and a destination that does not ask pino for each line's level (a
+ * multistream does). Anything else gets pino's own path, which honours those options.
+ */
+function plainPino(internals: Record<symbol, unknown>, stream: object): boolean {
+  const hooks = internals[hooksSym] as { streamWrite?: unknown } | undefined;
+  return (
+    internals[messageKeySym] === 'msg' &&
+    !internals[mixinSym] &&
+    !hooks?.streamWrite &&
+    !(stream as Record<symbol, unknown>)[needsMetadataGsym]
   );
 }

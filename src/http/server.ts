@@ -67,12 +67,22 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   const parseJson = app.getDefaultJsonParser('remove', 'ignore');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
-    parseJson(request, body as string, (err, value) => {
+    const answer = (err: Error | null, value: unknown) => {
       if (!err) return done(null, value);
       const invalid = new Error('Body is not valid JSON') as Error & { statusCode: number };
       invalid.statusCode = 400;
       done(invalid, undefined);
+    };
+    // Settled first, answered after: Fastify calls this parser inside its own try, so the
+    // rest of the request must not run inside the parser's callback.
+    let settled: [Error | null, unknown] | null = null;
+    let inside = true;
+    parseJson(request, body as string, (err, value) => {
+      if (inside) settled = [err, value];
+      else answer(err, value);
     });
+    inside = false;
+    if (settled) answer(...(settled as [Error | null, unknown]));
   });
 
   await app.register(cookie);

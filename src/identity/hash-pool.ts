@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { LatchkeyError } from '../shared/errors.js';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -6,72 +7,89 @@ export interface Argon2Params {
   parallelism: number;
 }
 
-export type HashJob =
-  | { id: number; op: 'hash'; password: string; params: Argon2Params }
-  | { id: number; op: 'verify'; phc: string; password: string };
-
-export type HashResult = { id: number; value: string | boolean } | { id: number; error: string };
-
 type Job =
   | { op: 'hash'; password: string; params: Argon2Params }
   | { op: 'verify'; phc: string; password: string };
+
+export type HashJob = Job & { id: number };
+
+export type HashResult = { id: number; value: string | boolean } | { id: number; error: string };
 
 interface Pending {
   resolve: (value: string | boolean) => void;
   reject: (err: Error) => void;
 }
 
-/** One worker thread and the jobs sent to it. */
+/** A running worker and the jobs sent to it (its own: a dead worker fails only these). */
+interface Running {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * The pool could not hash (a thread died or is being stopped): a 503 with Retry-After
+ * in every dialect, never a wrong password (which would count against the account).
+ * The cause stays on the error (`cause`) for the server's log, not in the answer.
+ */
+function unavailable(reason: string): LatchkeyError {
+  const err = new LatchkeyError('overloaded', 'Password hashing is unavailable; try again shortly', {
+    retryAfterSeconds: 1,
+  });
+  err.cause = reason;
+  return err;
+}
+
+/** One worker thread, started on its first job and again after it ended. */
 class HashThread {
-  private worker: Worker | null = null;
-  private readonly pending = new Map<number, Pending>();
+  private running: Running | null = null;
 
   constructor(private readonly nice: number | null) {}
 
   get load(): number {
-    return this.pending.size;
+    return this.running?.pending.size ?? 0;
   }
 
   run(id: number, job: Job): Promise<string | boolean> {
-    const worker = this.started();
+    const { worker, pending } = this.started();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject });
       // A thread with work keeps the process alive (a CLI awaiting a hash); an idle one does not.
       worker.ref();
       worker.postMessage({ id, ...job } satisfies HashJob);
     });
   }
 
-  private started(): Worker {
-    if (this.worker) return this.worker;
+  private started(): Running {
+    if (this.running) return this.running;
     const worker = new Worker(new URL('./hash-worker.js', import.meta.url), {
       workerData: { nice: this.nice },
     });
+    const running: Running = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (result: HashResult) => {
-      const waiting = this.pending.get(result.id);
-      this.pending.delete(result.id);
-      if (this.pending.size === 0) worker.unref();
+      const waiting = running.pending.get(result.id);
+      running.pending.delete(result.id);
+      if (running.pending.size === 0) worker.unref();
       if (!waiting) return;
-      if ('error' in result) waiting.reject(new Error(result.error));
+      if ('error' in result) waiting.reject(unavailable(result.error));
       else waiting.resolve(result.value);
     });
-    // A thread that dies fails its jobs (the callers see a failed hash, never a hang); the next job starts a new one.
-    const fail = (err: Error) => {
-      if (this.worker === worker) this.worker = null;
-      for (const waiting of this.pending.values()) waiting.reject(err);
-      this.pending.clear();
+    // A thread that dies fails its own jobs (503, never a hang); the next job starts a new one.
+    const fail = (reason: string) => {
+      if (this.running === running) this.running = null;
+      for (const waiting of running.pending.values()) waiting.reject(unavailable(reason));
+      running.pending.clear();
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`hash thread exited (${code})`)));
-    this.worker = worker;
-    return worker;
+    worker.on('error', (err) => fail(err.message));
+    worker.on('exit', (code) => fail(`hash thread exited (${code})`));
+    this.running = running;
+    return running;
   }
 
   async stop(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) await worker.terminate();
+    const running = this.running;
+    this.running = null;
+    if (running) await running.worker.terminate();
   }
 }
 

@@ -31,10 +31,19 @@ parentPort?.on('message', (job: HashJob) => {
         }),
       };
     } else {
-      result = { id: job.id, value: verifySync(job.phc, job.password) };
+      result = { id: job.id, value: verifies(job.phc, job.password) };
     }
   } catch (err) {
     result = { id: job.id, error: err instanceof Error ? err.message : String(err) };
   }
   parentPort?.postMessage(result);
 });
+
+/** A stored hash the binding cannot read (corrupt, another algorithm) verifies nothing: false, as a wrong password. */
+function verifies(phc: string, password: string): boolean {
+  try {
+    return verifySync(phc, password);
+  } catch {
+    return false;
+  }
+}

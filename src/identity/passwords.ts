@@ -61,11 +61,11 @@ export interface HasherLimits {
 
 /**
  * argon2id through a native binding on worker threads of lowered priority (hash-pool.ts),
- * so the event loop never hashes and keeps the CPU first under a sign-in storm. At most `concurrency` hashes run; a hash waits for a slot only
- * while the queue is short enough to start within `maxWaitMs` (judged from the recent
- * hash times) and within `maxQueue`. Past that the caller gets `overloaded` (503 +
- * Retry-After) at once, instead of an unbounded wait that would hold its connection
- * and drag every other request down with it.
+ * so the event loop never hashes and keeps the CPU first under a sign-in storm. At most
+ * `concurrency` hashes run; a hash waits for a slot only while the queue is short enough
+ * to start within `maxWaitMs` (judged from the recent hash times) and within `maxQueue`.
+ * Past that the caller gets `overloaded` (503 + Retry-After) at once, instead of an
+ * unbounded wait that would hold its connection and drag every other request down with it.
  */
 export class PasswordHasher {
   private running = 0;
@@ -141,16 +141,18 @@ export class PasswordHasher {
   /** Constant work whether or not `phc` exists: a missing hash is replaced by a dummy with today's parameters. */
   async verify(phc: string | null, password: string): Promise<boolean> {
     if (phc === null) {
-      await this.slot(async () =>
-        this.pool.verify(await this.dummy(), normalizePassword(password)).catch(() => false),
-      );
+      await this.slot(async () => this.pool.verify(await this.dummy(), normalizePassword(password)));
       return false;
     }
-    return this.slot(() => this.pool.verify(phc, normalizePassword(password)).catch(() => false));
+    return this.slot(() => this.pool.verify(phc, normalizePassword(password)));
   }
 
   private dummy(): Promise<string> {
-    this.dummyHash ??= this.pool.hash('latchkey-dummy-password', this.params);
+    // A failed attempt is not kept: unknown logins must not fail differently from known ones for good.
+    this.dummyHash ??= this.pool.hash('latchkey-dummy-password', this.params).catch((err: unknown) => {
+      this.dummyHash = null;
+      throw err;
+    });
     return this.dummyHash;
   }
 

@@ -1,5 +1,6 @@
 import type { Metric, Registry } from 'prom-client';
 
+const DURATION = 'latchkey_http_request_duration_seconds';
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 
 interface RouteSeries {
@@ -56,11 +57,8 @@ export class RequestMetrics {
       ),
     );
     registry.registerMetric(
-      this.metric(
-        'latchkey_http_request_duration_seconds',
-        'HTTP request latency by route pattern, method and status',
-        'histogram',
-        () => [...this.series.values()].flatMap(histogramSamples),
+      this.metric(DURATION, 'HTTP request latency by route pattern, method and status', 'histogram', () =>
+        [...this.series.values()].flatMap(histogramSamples),
       ),
     );
   }
@@ -72,7 +70,8 @@ export class RequestMetrics {
       help,
       type,
       aggregator: 'sum',
-      get: async () => ({ name, help, type, aggregator: 'sum', values: values() }),
+      // The registry may rename a metric it renders (OpenMetrics counters): read the name then.
+      get: async () => ({ name: metric.name, help, type, aggregator: 'sum', values: values() }),
       reset: () => this.series.clear(),
     };
     return metric as unknown as Metric;
@@ -80,7 +79,7 @@ export class RequestMetrics {
 }
 
 function histogramSamples(series: RouteSeries): Sample[] {
-  const name = 'latchkey_http_request_duration_seconds';
+  const name = DURATION;
   const samples: Sample[] = [];
   let cumulative = 0;
   DURATION_BUCKETS.forEach((bound, i) => {

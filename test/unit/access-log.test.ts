@@ -65,3 +65,28 @@ test('a logger that is not pino gets the ordinary call', () => {
   writeAccessLine(log, FIELDS);
   assert.deepEqual(calls, [[FIELDS, 'request']]);
 });
+
+test('a multistream destination (which routes each line by its level) gets pino’s own call', async () => {
+  const info: string[] = [];
+  const errors: string[] = [];
+  const sink = (into: string[]) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        into.push(String(chunk));
+        done();
+      },
+    });
+  const log = pino(
+    { level: 'info' },
+    pino.multistream([
+      { level: 'info', stream: sink(info) },
+      { level: 'error', stream: sink(errors) },
+    ]),
+  );
+  log.error('an earlier error line');
+  writeAccessLine(log as unknown as FastifyBaseLogger, FIELDS);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(errors.length, 1, 'the access line did not follow the error line to the error stream');
+  assert.equal(info.length, 2);
+  assert.equal((JSON.parse(info[1] ?? '{}') as { msg?: string }).msg, 'request');
+});
