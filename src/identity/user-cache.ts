@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { deepFreeze } from '../shared/freeze.js';
 import type { UserRepository } from './ports.js';
 import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
 
@@ -41,8 +42,10 @@ export class CachedUserRepository implements UserRepository {
     const key = this.key(appId, id);
     const cached = this.byId.get(key);
     if (cached) return cached;
+    // Frozen: every caller gets this one object (and the token check's answer is kept per
+    // object), so none may change it; a changed user is a new object after eviction.
     const user = await this.inner.findById(appId, id);
-    if (user) this.byId.set(key, user);
+    if (user) this.byId.set(key, deepFreeze(user));
     return user;
   }
 

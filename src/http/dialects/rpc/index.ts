@@ -11,7 +11,7 @@ import { ACCOUNT_METHODS } from './account-methods.js';
 import { authenticate, authenticateCached, type Principal } from './auth.js';
 import { sendRpcError, sendRpcValidationError } from './envelope.js';
 import { INVITATION_METHODS } from './invitation-methods.js';
-import type { RpcMethod } from './method.js';
+import { type RpcMethod, SerializedAnswer } from './method.js';
 import { ORG_METHODS } from './org-methods.js';
 import { SESSION_METHODS } from './session-methods.js';
 import { TOTP_METHODS } from './totp-methods.js';
@@ -122,6 +122,10 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
           services,
         });
         if (result instanceof Promise) return result.then((answer) => reply.send({ ok: true, ...answer }));
+        if (result instanceof SerializedAnswer) {
+          const fields = result.json === '{}' ? '}' : `,${result.json.slice(1)}`;
+          return reply.type('application/json; charset=utf-8').send(`{"ok":true${fields}`);
+        }
         return reply.send({ ok: true, ...result });
       },
     });

@@ -29,7 +29,18 @@ export interface RpcMethod<S extends TSchema = TSchema> {
   security?: 'cookie';
   summary: string;
   /** Async as a rule; a method may answer its common case at once (user.info from the caches). */
-  handler: (ctx: RpcContext<Static<S>>) => Promise<Record<string, unknown>> | Record<string, unknown>;
+  handler: (
+    ctx: RpcContext<Static<S>>,
+  ) => Promise<Record<string, unknown>> | Record<string, unknown> | SerializedAnswer;
+}
+
+/**
+ * A method's success fields already serialised (a JSON object): the token check's answer
+ * is the same text for as long as the user and their memberships stay the same, so it is
+ * kept as text instead of being built and serialised on every request.
+ */
+export class SerializedAnswer {
+  constructor(readonly json: string) {}
 }
 
 /** Checks each method's handler against its own body schema, then erases the type for the registry. */

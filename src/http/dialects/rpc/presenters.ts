@@ -108,6 +108,23 @@ export function presentUser(
   return out;
 }
 
+/** A user's default presentation as JSON, per user object (the cache hands out one per version) and org set. */
+const presentedDefault = new WeakMap<User, { orgs: string; json: string }>();
+
+/**
+ * presentUser with the default fields, serialised, remembered for as long as the same
+ * user object (a cached user is replaced, never changed, when it changes) and the same
+ * org ids come back: the token check's answer, built once instead of on every request.
+ */
+export function defaultUserJson(user: User, orgIds: readonly string[]): string {
+  const orgs = orgIds.join(' ');
+  const memo = presentedDefault.get(user);
+  if (memo?.orgs === orgs) return memo.json;
+  const json = JSON.stringify(presentUser(user, {}, { orgIds: [...orgIds] }));
+  presentedDefault.set(user, { orgs, json });
+  return json;
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function presentOrg(org: Org): Record<string, unknown> {

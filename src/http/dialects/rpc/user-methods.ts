@@ -3,8 +3,8 @@ import type { UserView } from '../../../identity/user-directory.js';
 import { contextOf } from '../../client.js';
 import { after, next } from './cursor.js';
 import { fail } from './envelope.js';
-import { callerAccess, principalOf, type RpcContext, rpcMethod } from './method.js';
-import { presentUser, type UserField } from './presenters.js';
+import { callerAccess, principalOf, type RpcContext, rpcMethod, SerializedAnswer } from './method.js';
+import { defaultUserJson, presentUser, type UserField } from './presenters.js';
 import { RESPONSES } from './responses.js';
 import {
   DeactivateBody,
@@ -69,6 +69,8 @@ export const USER_METHODS = [
       const { directory } = ctx.services.identity;
       // The token check: yourself, from the caches, answered at once when they hold you.
       const cached = directory.infoCached(appOf(ctx), caller.userId, target, projection);
+      if (cached && Object.keys(fields).length === 0)
+        return new SerializedAnswer(`{"user":${defaultUserJson(cached.user, cached.orgIds)}}`);
       if (cached) return { user: presentView(cached, fields) };
       // Yourself; others through yeep.user.read globally or in one of their orgs (read fresh from storage).
       return directory
