@@ -104,14 +104,27 @@ export class PasswordHasher {
     return Math.ceil((this.waiting.length + 1) / this.concurrency) * this.hashMs;
   }
 
+  /** A hash asked for now would be refused: every slot busy, and the queue too long or too slow. */
+  private full(): boolean {
+    return (
+      this.running >= this.concurrency &&
+      (this.waiting.length >= this.maxQueue || this.expectedWaitMs() > this.maxWaitMs)
+    );
+  }
+
+  /**
+   * Refuses at once (overloaded) when a hash asked for now would be: a sign-in calls it
+   * before its look-up and throttle, so a refused one costs the store and the throttle
+   * nothing. The hash itself still takes its slot (or is refused) as always.
+   */
+  admit(): void {
+    if (this.full()) throw overloaded();
+  }
+
   private async slot<T>(job: () => Promise<T>): Promise<T> {
     let waitedMs: number | null = null;
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.maxQueue || this.expectedWaitMs() > this.maxWaitMs) {
-        throw new LatchkeyError('overloaded', 'Too many sign-ins in progress; try again shortly', {
-          retryAfterSeconds: 1,
-        });
-      }
+      if (this.full()) throw overloaded();
       const queuedAt = performance.now();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       waitedMs = performance.now() - queuedAt;
@@ -171,4 +184,10 @@ export class PasswordHasher {
       Number(m[3]) !== this.params.parallelism
     );
   }
+}
+
+function overloaded(): LatchkeyError {
+  return new LatchkeyError('overloaded', 'Too many sign-ins in progress; try again shortly', {
+    retryAfterSeconds: 1,
+  });
 }

@@ -132,6 +132,8 @@ export class SignInService {
     lookup: LoginLookup = 'username-or-email',
     context?: RequestContext,
   ): Promise<User> {
+    // Under a sign-in storm, refused before the look-up and the throttle: a 503 costs nothing.
+    this.hasher.admit();
     const accountKey = `${appId}:${login.toLowerCase()}`;
     const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
     const keys = [{ key: accountKey, policy: ACCOUNT_POLICY }];

@@ -117,9 +117,26 @@ test('a hash that would wait longer than maxWaitMs is refused at once, judged fr
   assert.ok(all.every((r) => r.status === 'fulfilled'));
 });
 
-test('hash slots: 0 means one fewer than the cores and than libuv threads, at least one; a number is taken as given', () => {
-  const pool = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
-  assert.equal(hashSlots(0), Math.max(1, Math.min(availableParallelism() - 1, pool - 1)));
+test('admit refuses at once exactly when a hash asked for now would be refused', async () => {
+  const hasher = new PasswordHasher(
+    { memoryCost: 4096, timeCost: 3, parallelism: 1 },
+    { concurrency: 1, maxQueue: 1, maxWaitMs: 60_000 },
+  );
+  hasher.admit();
+  const running = hasher.hash('running password');
+  hasher.admit(); // one running, the queue still has room
+  const queued = hasher.hash('queued password');
+  assert.throws(
+    () => hasher.admit(),
+    (err: unknown) =>
+      isLatchkeyError(err) && err.code === 'overloaded' && err.details.retryAfterSeconds === 1,
+  );
+  await Promise.all([running, queued]);
+  hasher.admit();
+});
+
+test('hash slots: 0 means one fewer than the cores, at least one; a number is taken as given', () => {
+  assert.equal(hashSlots(0), Math.max(1, availableParallelism() - 1));
   assert.equal(hashSlots(3), 3);
   assert.equal(new PasswordHasher(OWASP_ARGON2, { concurrency: 0 }).concurrency, hashSlots(0));
 });
