@@ -12,8 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
-import { writeAccessLine } from '../src/http/access-log.js';
-import { loggedPath } from '../src/http/log-path.js';
+import { commonHeaders } from '../src/http/common-headers.js';
+import { requestRecorder } from '../src/http/observability.js';
 import { RequestMetrics } from '../src/ops/request-metrics.js';
 
 const port = Number(process.env['PORT']);
@@ -27,26 +27,8 @@ const app = Fastify({
 });
 await app.register(cookie);
 app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-const metrics = new RequestMetrics();
-app.addHook('onSend', (request, reply, payload, done) => {
-  reply.header('x-request-id', request.id);
-  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('referrer-policy', 'no-referrer');
-  reply.header('x-frame-options', 'DENY');
-  done(null, payload);
-});
-app.addHook('onResponse', (request, reply, done) => {
-  const route = request.routeOptions;
-  metrics.record(route.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
-  writeAccessLine(request.log, {
-    method: request.method,
-    path: loggedPath(request, route),
-    status: reply.statusCode,
-    ms: Math.round(reply.elapsedTime),
-  });
-  done();
-});
+app.addHook('onSend', commonHeaders);
+app.addHook('onResponse', requestRecorder(new RequestMetrics()));
 app.get('/', async () => ({ ok: true }));
 app.post(
   '/api/user.info',

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import type { Config } from '../config/config.js';
+import type { RequestMetrics } from '../ops/request-metrics.js';
 import type { Services } from '../services.js';
 import { writeAccessLine } from './access-log.js';
 import { loggedPath } from './log-path.js';
@@ -15,20 +16,15 @@ export function dialectOf(path: string, config: Config): string {
   return 'ops';
 }
 
-/**
- * Writes every request's access-log line and records it in the metrics. The request
- * context of the audit log is not opened here: the handlers that emit events build it
- * (contextOf) and pass it on.
- */
-export function registerObservability(app: FastifyInstance, services: Services): void {
-  // One hook for the access-log line and the request metrics: every request runs it.
-  app.addHook('onResponse', (request, reply, done) => {
+/** One hook for the access-log line and the request metrics: every request runs it. */
+export function requestRecorder(metrics: RequestMetrics): onResponseHookHandler {
+  return (request, reply, done) => {
     // Fastify builds routeOptions anew on each read: once here.
     const route = request.routeOptions;
     const status = reply.statusCode;
     const ms = reply.elapsedTime;
     // The route pattern, not the URL: ids and app names must not become label values.
-    services.metrics.requests.record(route.url ?? 'unmatched', request.method, status, ms / 1000);
+    metrics.record(route.url ?? 'unmatched', request.method, status, ms / 1000);
     writeAccessLine(request.log, {
       method: request.method,
       path: loggedPath(request, route),
@@ -36,7 +32,16 @@ export function registerObservability(app: FastifyInstance, services: Services):
       ms: Math.round(ms),
     });
     done();
-  });
+  };
+}
+
+/**
+ * Writes every request's access-log line and records it in the metrics. The request
+ * context of the audit log is not opened here: the handlers that emit events build it
+ * (contextOf) and pass it on.
+ */
+export function registerObservability(app: FastifyInstance, services: Services): void {
+  app.addHook('onResponse', requestRecorder(services.metrics.requests));
 
   app.get(
     '/metrics',

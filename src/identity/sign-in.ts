@@ -9,6 +9,14 @@ import { isDeactivated, type User } from './types.js';
 
 export type SignInOutcome = 'success' | 'invalid_credentials' | 'not_activated' | 'throttled';
 
+/** An observer of sign-in attempts (audit log, metrics); `userId` when the account exists. */
+export type SignInObserver = (
+  appId: string,
+  outcome: SignInOutcome,
+  userId: string | null,
+  context: RequestContext | undefined,
+) => void;
+
 /** How verifyPassword finds the account a login names. */
 export type LoginLookup = 'username-or-email' | 'exact-username';
 
@@ -19,13 +27,8 @@ export type LoginLookup = 'username-or-email' | 'exact-username';
  * its timing tells whether an account exists.
  */
 export class SignInService {
-  /** Told of every password attempt (audit log, metrics); `userId` when the account exists. */
-  onAttempt: (
-    appId: string,
-    outcome: SignInOutcome,
-    userId: string | null,
-    context: RequestContext | undefined,
-  ) => void = () => {};
+  /** Told of every password attempt. */
+  onAttempt: SignInObserver = () => {};
 
   constructor(
     private readonly users: UserRepository,

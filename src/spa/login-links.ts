@@ -1,5 +1,5 @@
 import type { UserRepository } from '../identity/ports.js';
-import type { SignInOutcome } from '../identity/sign-in.js';
+import type { SignInObserver } from '../identity/sign-in.js';
 import { isDeactivated, type User } from '../identity/types.js';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
@@ -21,12 +21,7 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  */
 export class LoginLinkService {
   /** Told of every redemption attempt (audit log, metrics), like password sign-ins; never of the token. */
-  onAttempt: (
-    appId: string,
-    outcome: SignInOutcome,
-    userId: string | null,
-    context: RequestContext | undefined,
-  ) => void = () => {};
+  onAttempt: SignInObserver = () => {};
 
   constructor(
     private readonly repo: LoginLinkRepository,
