@@ -7,6 +7,13 @@ export interface RotationRequest {
   successorSealed: string;
   graceUntil: number;
   now: number;
+  /**
+   * Set when the caller did not read the credential first (it issued it, see
+   * SessionService.refresh): the rotation then also requires that the credential
+   * belongs to this session and that the session is live at `now` (not revoked, not
+   * expired), in the same statement.
+   */
+  liveSessionId?: string;
 }
 
 export interface SessionRepository {
@@ -17,7 +24,8 @@ export interface SessionRepository {
   findCredentialWithSession(id: string): Promise<{ credential: SessionCredential; session: Session } | null>;
   /**
    * Compare-and-swap: marks the credential rotated and inserts its successor in one
-   * transaction, only if it was not rotated before. False means another request won.
+   * transaction, only if it was not rotated before (and, with `liveSessionId`, only while
+   * its session is live). False means another request won, or the session has ended.
    */
   rotate(request: RotationRequest): Promise<boolean>;
   /** Revokes a live session; returns false when it was already revoked or does not exist. */

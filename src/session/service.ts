@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../shared/clock.js';
-import { LatchkeyError } from '../shared/errors.js';
+import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import { newId, sha256Hex } from '../shared/ids.js';
 import type { RequestContext } from '../shared/request-context.js';
 import type { Sealer } from '../shared/seal.js';
@@ -28,6 +29,7 @@ export interface IssuedCredential {
 export type CredentialFactory = (credentialId: string, session: Session) => Promise<IssuedCredential>;
 
 export interface RefreshOutcome {
+  /** The session as stored when its credential was issued or read (a revocation scheduled since may be missing). */
   session: Session;
   value: string;
   /** False when this request got the successor another request had already created (grace window). */
@@ -39,12 +41,26 @@ export type SessionEvent =
   | { type: 'session.revoked'; session: Session; reason: string }
   | { type: 'refresh.reuse_detected'; session: Session; credentialId: string };
 
+/** A credential this process issued: what a refresh would otherwise read back (neither changes after issue). */
+interface IssuedHere {
+  session: Session;
+  secretHash: string | null;
+}
+
+/**
+ * How many of the credentials this process issued last it remembers. A refresh of one
+ * of them skips the read of the credential and its session (see refresh); a refresh of
+ * any other (older, or issued by another node) reads as before. About 1 KB each.
+ */
+const REMEMBERED_CREDENTIALS = 10_000;
+
 /**
  * Server-side sessions and their rotating credentials. Every token Latchkey issues
  * points at a session; revoking the session ends them all at once.
  */
 export class SessionService {
   onEvent: (event: SessionEvent, context: RequestContext | undefined) => void = () => {};
+  private readonly issuedHere = new LRUCache<string, IssuedHere>({ max: REMEMBERED_CREDENTIALS });
 
   constructor(
     private readonly repo: SessionRepository,
@@ -103,6 +119,7 @@ export class SessionService {
       successorSealed: null,
       graceUntil: null,
     });
+    this.issuedHere.set(credentialId, { session, secretHash: issued.secretHash });
     return { session, value: issued.value };
   }
 
@@ -123,6 +140,11 @@ export class SessionService {
    * the window is treated as stolen and the whole session is revoked.
    * `beforeRotate` lets the caller check the user (deactivated, deleted) first;
    * `context` is the refreshing request, for the event of a detected reuse.
+   *
+   * The common case, a credential this process issued and nobody has rotated, takes one
+   * statement: the rotation itself, which also checks in storage that the session is
+   * still live. When that rotation does not go through (rotated already, session
+   * ended, anything else), the refresh starts over from a read and decides as always.
    */
   async refresh(
     credentialId: string,
@@ -130,8 +152,45 @@ export class SessionService {
     makeCredential: CredentialFactory,
     options: { beforeRotate?: (session: Session) => Promise<void>; context?: RequestContext } = {},
   ): Promise<RefreshOutcome> {
+    const known = this.issuedHere.get(credentialId);
+    if (
+      known &&
+      secretMatches(known, secret) &&
+      isSessionLive(known.session, this.clock.now()) &&
+      !this.isRevoked(known.session.id)
+    ) {
+      // A refusal is settled by the full path below, which reads and decides (a reuse, for
+      // one, outranks a deactivated user); a failure (storage down) is answered as it is.
+      const outcome = await this.rotate(credentialId, known.session, makeCredential, {
+        ...options,
+        unread: true,
+      }).catch((err: unknown) => {
+        if (isLatchkeyError(err)) return null;
+        throw err;
+      });
+      if (outcome) return outcome;
+    }
     const { session, credential } = await this.sessionForCredential(credentialId, secret);
     if (credential.rotatedAt !== null) return this.replay(session, credential, options.context);
+    const outcome = await this.rotate(credentialId, session, makeCredential, options);
+    if (outcome) return outcome;
+    // Another request rotated it between our read and our write: take its successor.
+    const current = await this.repo.findCredential(credentialId);
+    if (!current) throw notFound();
+    return this.replay(session, current, options.context);
+  }
+
+  /**
+   * One rotation attempt: the caller's checks, the successor, the compare-and-swap.
+   * Null when the swap loses. `unread`: the session comes from memory, so the swap
+   * itself must find it live.
+   */
+  private async rotate(
+    credentialId: string,
+    session: Session,
+    makeCredential: CredentialFactory,
+    options: { beforeRotate?: (session: Session) => Promise<void>; unread?: boolean },
+  ): Promise<RefreshOutcome | null> {
     await options.beforeRotate?.(session);
     const now = this.clock.now();
     const successorId = newId();
@@ -151,12 +210,12 @@ export class SessionService {
       successorSealed: this.sealer.seal(issued.value),
       graceUntil: Math.min(now + this.settings.refreshGraceMs, session.expiresAt),
       now,
+      ...(options.unread ? { liveSessionId: session.id } : {}),
     });
-    if (won) return { session, value: issued.value, rotatedNow: true };
-    // Another request rotated it between our read and our write: take its successor.
-    const current = await this.repo.findCredential(credentialId);
-    if (!current) throw notFound();
-    return this.replay(session, current, options.context);
+    if (!won) return null;
+    this.issuedHere.delete(credentialId);
+    this.issuedHere.set(successorId, { session, secretHash: issued.secretHash });
+    return { session, value: issued.value, rotatedNow: true };
   }
 
   private async replay(
@@ -214,7 +273,7 @@ function notFound(): LatchkeyError {
   return new LatchkeyError('session_not_found', 'Authentication token does not exist or has already expired');
 }
 
-function secretMatches(credential: SessionCredential, secret: string | undefined): boolean {
+function secretMatches(credential: { secretHash: string | null }, secret: string | undefined): boolean {
   if (credential.secretHash === null) return secret === undefined;
   if (secret === undefined) return false;
   const a = Buffer.from(credential.secretHash, 'hex');

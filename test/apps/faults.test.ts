@@ -43,7 +43,7 @@ for (const backend of (await backends()).slice(0, 1)) {
         },
         {
           route: '/auth/refresh',
-          fault: [repos['sessions']!, 'findCredentialWithSession'],
+          fault: [repos['sessions']!, 'rotate'],
           call: () => apps(server, APP, '/auth/refresh', { token }),
         },
         {

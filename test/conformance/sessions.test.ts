@@ -143,6 +143,45 @@ for (const backend of await backends()) {
         assert.equal((await credentialRows(f, session.id)).length, 3);
       }));
 
+    test('rotate with liveSessionId goes through only while that session is live and owns the credential', () =>
+      withStore(backend, async (f) => {
+        const { app, user } = await seedUser(f);
+        const live = (overrides: Partial<Session> = {}) => newSession(app.id, user.id, overrides);
+        const cases = [
+          { name: 'live', made: live(), won: true },
+          { name: 'revocation scheduled later', made: live({ revokedAt: T0 + HOUR }), won: true },
+          { name: 'revoked', made: live({ revokedAt: T0 + 500, revokeReason: 'sign_out' }), won: false },
+          { name: 'revoked at this instant', made: live({ revokedAt: T0 + 1000 }), won: false },
+          { name: 'expired', made: live({ expiresAt: T0 + 1000 }), won: false },
+        ];
+        for (const { name, made, won } of cases) {
+          await f.repos.sessions.create(made.session, made.credential);
+          const request = {
+            ...rotation(made.credential.id, made.session.id),
+            liveSessionId: made.session.id,
+          };
+          assert.equal(await f.repos.sessions.rotate(request), won, name);
+          const stored = await f.repos.sessions.findCredential(made.credential.id);
+          assert.equal(stored?.rotatedAt, won ? request.now : null, `${name}: rotated_at`);
+          assert.equal(
+            (await f.repos.sessions.findCredential(request.successor.id)) !== null,
+            won,
+            `${name}: successor inserted`,
+          );
+        }
+        // The credential of one session named with another (live) session: refused.
+        const mine = live();
+        const other = live();
+        await f.repos.sessions.create(mine.session, mine.credential);
+        await f.repos.sessions.create(other.session, other.credential);
+        const crossed = {
+          ...rotation(mine.credential.id, other.session.id),
+          liveSessionId: other.session.id,
+        };
+        assert.equal(await f.repos.sessions.rotate(crossed), false);
+        assert.equal((await f.repos.sessions.findCredential(mine.credential.id))?.rotatedAt, null);
+      }));
+
     test('rotate of an unknown credential returns false and inserts nothing', () =>
       withStore(backend, async (f) => {
         const { app, user } = await seedUser(f);

@@ -142,12 +142,19 @@ export class SqlSessionRepository implements SessionRepository {
    */
   private async rotateInOneStatement(request: RotationRequest): Promise<boolean> {
     const s = credentialRow(request.successor);
+    const live = request.liveSessionId;
+    const whileLive = live
+      ? sql`and session_id = ${live} and exists (
+          select 1 from sessions
+          where id = ${live} and expires_at > ${request.now}
+            and (revoked_at is null or revoked_at > ${request.now}))`
+      : sql``;
     const { rows } = await sql<{ id: string }>`
       with rotated as (
         update session_credentials
         set rotated_at = ${request.now}, successor_id = ${s.id},
             successor_sealed = ${request.successorSealed}, grace_until = ${request.graceUntil}
-        where id = ${request.credentialId} and rotated_at is null
+        where id = ${request.credentialId} and rotated_at is null ${whileLive}
         returning id
       )
       insert into session_credentials
@@ -239,20 +246,33 @@ export class SqlSessionRepository implements SessionRepository {
 
 /**
  * The compare-and-swap of a rotation inside a transaction: the conditional update marks
- * the credential rotated only if it was not; exactly one request then inserts a successor.
+ * the credential rotated only if it was not (and, with liveSessionId, only while that
+ * session is live); exactly one request then inserts a successor.
  */
 async function rotateIn(trx: Transaction<Database>, request: RotationRequest): Promise<boolean> {
-  const result = await trx
+  const { now, liveSessionId } = request;
+  let update = trx
     .updateTable('session_credentials')
     .set({
-      rotated_at: request.now,
+      rotated_at: now,
       successor_id: request.successor.id,
       successor_sealed: request.successorSealed,
       grace_until: request.graceUntil,
     })
     .where('id', '=', request.credentialId)
-    .where('rotated_at', 'is', null)
-    .executeTakeFirst();
+    .where('rotated_at', 'is', null);
+  if (liveSessionId !== undefined) {
+    update = update.where('session_id', '=', liveSessionId).where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('sessions')
+          .select('id')
+          .where('id', '=', liveSessionId)
+          .where('expires_at', '>', now)
+          .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)])),
+      ),
+    );
+  }
+  const result = await update.executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
   await trx.insertInto('session_credentials').values(credentialRow(request.successor)).execute();
   return true;
