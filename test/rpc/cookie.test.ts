@@ -53,6 +53,7 @@ for (const backend of await backends()) {
       assert.equal(end, startedAt + server.config.sessionTtlSeconds * SECOND);
       assert.ok(c.expires instanceof Date);
       assert.equal(c.expires.getTime(), Math.floor(end / 1000) * 1000, 'Expires = the session end');
+      assert.equal(c.maxAge, server.config.sessionTtlSeconds, 'Max-Age = the seconds left of the session');
       const line = setCookieHeaders(res).find((h) => h.startsWith('session='));
       assert.ok(line);
       assert.match(line, /; HttpOnly/);

@@ -23,7 +23,10 @@ export function setSessionCookie(
 ): void {
   reply.setCookie(services.config.cookie.name, value, {
     ...attributes(services),
+    // Expires as the reference sends it; Max-Age beside it, which browsers prefer, so a
+    // client whose clock is off keeps the cookie exactly as long as the session lives.
     expires: new Date(sessionExpiresAtMs),
+    maxAge: Math.max(0, Math.floor((sessionExpiresAtMs - services.clock.now()) / 1000)),
   });
 }
 
