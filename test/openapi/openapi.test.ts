@@ -239,3 +239,30 @@ describe('the OpenAPI document and docs page', () => {
     assert.equal(verb.statusCode, 405);
   });
 });
+
+describe('the OpenAPI document of a server with some dialects switched off', () => {
+  let server: TestServer;
+  let doc: Document;
+  before(async () => {
+    server = await startTestServer(backend!, { overrides: { dialects: ['apps', 'feathers'] } });
+    doc = (await server.inject({ method: 'GET', url: '/openapi.json' })).json() as Document;
+  });
+  after(async () => server.close());
+
+  test('lists only the tags, schemes and components of the mounted dialects, and stays valid', async () => {
+    const result = await new Validator().validate(structuredClone(doc) as unknown as Record<string, unknown>);
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+    const tags = (doc as unknown as { tags: Array<{ name: string }> }).tags.map((t) => t.name);
+    assert.deepEqual(tags.sort(), ['admin', 'apps', 'feathers', 'operations', 'pages']);
+    assert.deepEqual(Object.keys(doc.components.securitySchemes), ['BearerAuth']);
+    const schemas = Object.keys(doc.components.schemas);
+    assert.ok(schemas.includes('PrincipalToken') && schemas.includes('HttpError'), schemas.join(', '));
+    assert.deepEqual(
+      schemas.filter((name) => name.startsWith('Rpc')),
+      [],
+    );
+    const paths = Object.keys(doc.paths);
+    assert.ok(!paths.some((p) => p.startsWith(`${server.config.rpc.prefix}/user.`)), 'no rpc routes');
+    assert.ok(!paths.includes('/login'), 'no spa routes');
+  });
+});

@@ -1,5 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { DialectName } from '../../config/settings.js';
 
 /**
  * Response shapes shared by several routes. Each is registered once with `addSchema`
@@ -145,18 +146,21 @@ export const PrincipalToken = Type.Object(
   { ...exact, $id: 'PrincipalToken', description: 'A principal token' },
 );
 
-const COMPONENTS: TSchema[] = [
-  HttpError,
-  RpcError,
-  RpcErrorEnvelope,
-  RpcTokenPermission,
-  RpcUserPermission,
-  RpcUserRole,
-  RpcSessionUser,
-  RpcUser,
-  RpcUserStatus,
-  PrincipalToken,
-];
+/** The components each face's routes point at: a dialect that is switched off adds none. */
+const COMPONENTS: { always: TSchema[] } & Partial<Record<DialectName, TSchema[]>> = {
+  always: [HttpError],
+  rpc: [
+    RpcError,
+    RpcErrorEnvelope,
+    RpcTokenPermission,
+    RpcUserPermission,
+    RpcUserRole,
+    RpcSessionUser,
+    RpcUser,
+    RpcUserStatus,
+  ],
+  apps: [PrincipalToken],
+};
 
 /** A reference to a registered component (`<$id>#`, which Fastify and @fastify/swagger both resolve). */
 export function ref(schema: TSchema): TSchema {
@@ -165,8 +169,9 @@ export function ref(schema: TSchema): TSchema {
   return Type.Unsafe({ $ref: `${id}#` });
 }
 
-export function registerComponents(app: FastifyInstance): void {
-  for (const schema of COMPONENTS) app.addSchema(schema);
+export function registerComponents(app: FastifyInstance, dialects: readonly DialectName[]): void {
+  const schemas = [...COMPONENTS.always, ...dialects.flatMap((d) => COMPONENTS[d] ?? [])];
+  for (const schema of schemas) app.addSchema(schema);
 }
 
 /** The Fastify-style error answer for the given statuses, for a route's `response`. */

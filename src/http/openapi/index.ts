@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { DIALECT_NAMES, type DialectName } from '../../config/settings.js';
 import { spaSettings } from '../../config/spa.js';
 import type { Services } from '../../services.js';
 import { registerComponents } from './components.js';
@@ -49,6 +50,10 @@ function optionalBodies<T extends OpenApiDocument>(doc: T): T {
   return doc;
 }
 
+function isDialect(name: string): name is DialectName {
+  return (DIALECT_NAMES as readonly string[]).includes(name);
+}
+
 function packageInfo(): { name: string; version: string } {
   // src/http/openapi (tsx, tests from source) or dist/src/http/openapi (built).
   for (const up of ['../../../package.json', '../../../../package.json']) {
@@ -71,7 +76,8 @@ function packageInfo(): { name: string; version: string } {
  */
 export async function registerOpenApi(app: FastifyInstance, services: Services): Promise<void> {
   const { name, version } = packageInfo();
-  registerComponents(app);
+  const { dialects } = services.config;
+  registerComponents(app, dialects);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -81,6 +87,7 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
         description:
           'Self-hosted authentication server. This document is generated from the route schemas the server validates with.',
       },
+      // A dialect that is switched off has no routes, so neither its tag nor its cookie scheme is listed.
       tags: [
         { name: 'operations', description: 'Health, readiness, metrics and the public signing keys' },
         { name: 'rpc', description: 'The yeep-compatible rpc dialect: `POST <prefix>/<ns>.<method>`' },
@@ -108,23 +115,27 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
           name: 'pages',
           description: 'Server-rendered HTML pages: the hosted MFA challenge and the mailed links',
         },
-      ],
+      ].filter((tag) => !isDialect(tag.name) || dialects.includes(tag.name)),
       components: {
         securitySchemes: {
           BearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          sessionCookie: {
-            type: 'apiKey',
-            in: 'cookie',
-            name: services.config.cookie.name,
-            description: 'The rpc session cookie set by session.setCookie',
-          },
-          refreshCookie: {
-            type: 'apiKey',
-            in: 'cookie',
-            name: spaSettings(services.config).cookie.name,
-            description:
-              'The spa dialect’s http-only refresh cookie, set by its sign-ins and rotated by /refresh',
-          },
+          ...(dialects.includes('rpc') && {
+            sessionCookie: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: services.config.cookie.name,
+              description: 'The rpc session cookie set by session.setCookie',
+            },
+          }),
+          ...(dialects.includes('spa') && {
+            refreshCookie: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: spaSettings(services.config).cookie.name,
+              description:
+                'The spa dialect’s http-only refresh cookie, set by its sign-ins and rotated by /refresh',
+            },
+          }),
         },
       },
     },
