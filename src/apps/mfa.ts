@@ -62,7 +62,7 @@ export class AppMfaService {
     app: App,
     token: string,
     factor: SecondFactor | undefined,
-    context?: RequestContext,
+    context: RequestContext | undefined,
   ): Promise<void> {
     const user = await this.enrolledOwner(app, token);
     await this.deps.signIn.confirm(user, factor, context);
@@ -74,7 +74,7 @@ export class AppMfaService {
     app: App,
     token: string,
     factor: SecondFactor | undefined,
-    context?: RequestContext,
+    context: RequestContext | undefined,
   ): Promise<string[]> {
     const user = await this.enrolledOwner(app, token);
     await this.deps.signIn.confirm(user, factor, context);

@@ -74,8 +74,8 @@ export class AppLoginService {
     login: string,
     password: string,
     client: ClientInfo,
-    secondFactor?: SecondFactor,
-    context?: RequestContext,
+    secondFactor: SecondFactor | undefined,
+    context: RequestContext | undefined,
   ): Promise<IssuedPrincipal> {
     const { signIn, sessions, tokens, clock } = this.deps;
     const user = await signIn.signIn({
@@ -95,17 +95,20 @@ export class AppLoginService {
       profileWSID: profile.wsid,
     };
     let issued: IssuedPrincipal | null = null;
-    const { session } = await sessions.start(
-      { appId: app.id, userId: user.id, kind: 'apps', data: { ...data }, client },
+    await sessions.start(
+      {
+        appId: app.id,
+        userId: user.id,
+        kind: 'apps',
+        data: { ...data },
+        client,
+        userDeactivatesAt: user.deactivatedAt,
+      },
       async (credentialId, s) => {
         issued = await signPrincipal(tokens, app, s, credentialId, clock.now(), this.deps.tokenTtlSeconds);
         return { value: issued.value, secretHash: null };
       },
     );
-    // A deactivation scheduled for later ends this session then, too (the deactivation's doing,
-    // not this sign-in's: no context).
-    if (user.deactivatedAt !== null)
-      await sessions.revoke(session.id, 'user_deactivated', { at: user.deactivatedAt });
     return issued!;
   }
 
@@ -114,7 +117,7 @@ export class AppLoginService {
    * credential is rotated: concurrent refreshes within the grace window get the same
    * successor; refreshing a rotated token after it is taken for theft and ends the session.
    */
-  async refresh(app: App, token: string, context?: RequestContext): Promise<IssuedPrincipal> {
+  async refresh(app: App, token: string, context: RequestContext | undefined): Promise<IssuedPrincipal> {
     const { sessions, tokens, clock, users } = this.deps;
     const principal = await this.authenticate(app, token);
     let outcome: Awaited<ReturnType<SessionService['refresh']>>;
@@ -158,7 +161,7 @@ export class AppLoginService {
   }
 
   /** Ends the session of a principal token (and so every token refreshed from it). */
-  async signOut(app: App, token: string, context?: RequestContext): Promise<void> {
+  async signOut(app: App, token: string, context: RequestContext | undefined): Promise<void> {
     const principal = await this.authenticate(app, token);
     await this.deps.sessions.revoke(principal.sessionId, 'sign_out', { context });
   }
@@ -177,8 +180,8 @@ export class AppLoginService {
     oldPassword: string,
     newPassword: string,
     client: ClientInfo,
-    secondFactor?: SecondFactor,
-    context?: RequestContext,
+    secondFactor: SecondFactor | undefined,
+    context: RequestContext | undefined,
   ): Promise<void> {
     const { throttle, signIn, userService, clock } = this.deps;
     checkPasswordPolicy(newPassword);

@@ -23,7 +23,7 @@ export class AuditLog {
   async record(
     type: AuditEventType,
     fields: { appId?: string | null; userId?: string | null; details?: Record<string, unknown> } = {},
-    context?: RequestContext,
+    context: RequestContext | undefined,
   ): Promise<void> {
     try {
       await this.repo.insert({

@@ -87,7 +87,7 @@ export function registerUserCommands(program: Command): void {
     .action(async (key: string) => {
       await withServices(async (services) => {
         const found = await findUser(services, key);
-        await services.users.deactivate(services.defaultApp.id, found.id);
+        await services.users.deactivate(services.defaultApp.id, found.id, { context: undefined });
         process.stdout.write(`deactivated user ${found.id}\n`);
       });
     });

@@ -167,7 +167,12 @@ export class AccountService {
    */
   async resetPassword(
     appId: string,
-    input: { token: string; password: string; client: { ip: string | null }; context?: RequestContext },
+    input: {
+      token: string;
+      password: string;
+      client: { ip: string | null };
+      context: RequestContext | undefined;
+    },
   ): Promise<User> {
     const addressKey = input.client.ip ? `${appId}:ip:${input.client.ip}` : null;
     const peeked = await this.tokens.peek('password_reset', input.token);

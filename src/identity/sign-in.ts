@@ -53,7 +53,7 @@ export class SignInService {
     secondFactor?: SecondFactor | undefined;
     lookup?: LoginLookup;
     /** The request signing in, for the events; none outside one. */
-    context?: RequestContext;
+    context: RequestContext | undefined;
   }): Promise<User> {
     const user = await this.verifyPassword(
       input.appId,
@@ -92,7 +92,7 @@ export class SignInService {
   async confirm(
     user: User,
     factor: { type: string; token: string } | undefined,
-    context?: RequestContext,
+    context: RequestContext | undefined,
   ): Promise<void> {
     const applicable = [
       ...(user.passwordHash ? ['PASSWORD'] : []),
@@ -131,9 +131,9 @@ export class SignInService {
     appId: string,
     login: string,
     password: string,
-    client: { ip: string | null } = { ip: null },
-    lookup: LoginLookup = 'username-or-email',
-    context?: RequestContext,
+    client: { ip: string | null },
+    lookup: LoginLookup | undefined,
+    context: RequestContext | undefined,
   ): Promise<User> {
     // Under a sign-in storm, refused before the look-up and the throttle: a 503 costs nothing.
     this.hasher.admit();

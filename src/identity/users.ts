@@ -104,7 +104,7 @@ export class UserService {
     appId: string,
     id: string,
     input: UpdateUserInput,
-    options: { keepSessionId?: string; context?: RequestContext } = {},
+    options: { keepSessionId?: string; context: RequestContext | undefined },
   ): Promise<User> {
     await this.get(appId, id);
     const patch: Parameters<UserRepository['update']>[2] = {};
@@ -136,7 +136,7 @@ export class UserService {
     return this.hasher.verify(user.passwordHash, password);
   }
 
-  async delete(appId: string, id: string, context?: RequestContext): Promise<void> {
+  async delete(appId: string, id: string, context: RequestContext | undefined): Promise<void> {
     await this.get(appId, id);
     // Revoke first: deleting the user deletes its session rows, and the in-memory
     // revoked set must already know them when that happens.
@@ -149,7 +149,7 @@ export class UserService {
   async deactivate(
     appId: string,
     id: string,
-    options: { afterSeconds?: number; context?: RequestContext } = {},
+    options: { afterSeconds?: number; context: RequestContext | undefined },
   ): Promise<User> {
     await this.get(appId, id);
     const at = this.clock.now() + (options.afterSeconds ?? 0) * 1000;

@@ -76,7 +76,7 @@ export class MfaChallengeService {
     appId: string,
     request: string,
     code: string,
-    context?: RequestContext,
+    context: RequestContext | undefined,
   ): Promise<{ sigResponse: string; expiresAtMs: number }> {
     const challenge = await this.open(request, 'mfa-challenge', audience);
     const user = await this.liveUser(appId, challenge.userId);

@@ -112,7 +112,7 @@ export class MfaService {
    * Checks a second factor. Throws auth_factor_not_found (type not enrolled),
    * auth_factor_invalid (wrong, expired or replayed) or rate_limited.
    */
-  async verify(user: User, factor: SecondFactor, context?: RequestContext): Promise<void> {
+  async verify(user: User, factor: SecondFactor, context: RequestContext | undefined): Promise<void> {
     const totp = await this.repo.findTotp(user.id);
     if (!totp)
       throw new LatchkeyError(

@@ -41,7 +41,10 @@ export type SessionEvent =
   | { type: 'session.revoked'; session: Session; reason: string }
   | { type: 'refresh.reuse_detected'; session: Session; credentialId: string };
 
-/** A credential this process issued: what a refresh would otherwise read back (neither changes after issue). */
+/**
+ * A credential this process issued: what a refresh would otherwise read back. Of these
+ * only the session's revocation can change since, and the rotation checks that in storage.
+ */
 interface IssuedHere {
   session: Session;
   secretHash: string | null;
@@ -90,6 +93,8 @@ export class SessionService {
       /** Absolute lifetime of this session, when its dialect sets its own (the spa refresh lifetime). */
       ttlMs?: number;
       client: ClientInfo;
+      /** The user's deactivation, when one is scheduled for later: the session ends then too. */
+      userDeactivatesAt: number | null;
     },
     makeCredential: CredentialFactory,
   ): Promise<{ session: Session; value: string }> {
@@ -120,6 +125,9 @@ export class SessionService {
       graceUntil: null,
     });
     this.issuedHere.set(credentialId, { session, secretHash: issued.secretHash });
+    // The deactivation's doing, not the sign-in's: no request context.
+    if (input.userDeactivatesAt !== null)
+      await this.revoke(session.id, 'user_deactivated', { at: input.userDeactivatesAt, context: undefined });
     return { session, value: issued.value };
   }
 
@@ -150,7 +158,7 @@ export class SessionService {
     credentialId: string,
     secret: string | undefined,
     makeCredential: CredentialFactory,
-    options: { beforeRotate?: (session: Session) => Promise<void>; context?: RequestContext } = {},
+    options: { beforeRotate?: (session: Session) => Promise<void>; context: RequestContext | undefined },
   ): Promise<RefreshOutcome> {
     const known = this.issuedHere.get(credentialId);
     if (
@@ -239,7 +247,7 @@ export class SessionService {
   async revoke(
     sessionId: string,
     reason: string,
-    options: { at?: number; context?: RequestContext } = {},
+    options: { at?: number; context: RequestContext | undefined },
   ): Promise<void> {
     const at = options.at ?? this.clock.now();
     const session = await this.repo.findSession(sessionId);

@@ -80,7 +80,7 @@ export class LoginLinkService {
     appId: string,
     token: string,
     client: { ip: string | null },
-    context?: RequestContext,
+    context: RequestContext | undefined,
   ): Promise<{ link: LoginLink; user: User }> {
     const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
     if (addressKey) {

@@ -46,7 +46,12 @@ export class SpaSignIn {
 
   async password(
     app: App,
-    input: { email: string; password: string; client: { ip: string | null }; context?: RequestContext },
+    input: {
+      email: string;
+      password: string;
+      client: { ip: string | null };
+      context: RequestContext | undefined;
+    },
   ): Promise<SpaOutcome> {
     return this.throughCoreFlow(
       app,
@@ -69,7 +74,7 @@ export class SpaSignIn {
       userName: string;
       password: string;
       client: { ip: string | null };
-      context?: RequestContext;
+      context: RequestContext | undefined;
     },
   ): Promise<SpaOutcome> {
     const alias = await this.deps.aliases.resolve(app.id, input.surveyId, input.userName);
@@ -88,7 +93,7 @@ export class SpaSignIn {
   /** A login link is a first factor like a password: an MFA user still answers the challenge. */
   async loginLink(
     app: App,
-    input: { token: string; client: { ip: string | null }; context?: RequestContext },
+    input: { token: string; client: { ip: string | null }; context: RequestContext | undefined },
   ): Promise<SpaOutcome> {
     const { link, user } = await this.deps.links.redeem(app.id, input.token, input.client, input.context);
     const challenge: ChallengeContext = { method: 'login-link', surveyId: link.surveyId };
@@ -104,7 +109,12 @@ export class SpaSignIn {
 
   private async throughCoreFlow(
     app: App,
-    input: { login: string; password: string; client: { ip: string | null }; context?: RequestContext },
+    input: {
+      login: string;
+      password: string;
+      client: { ip: string | null };
+      context: RequestContext | undefined;
+    },
     challenge: ChallengeContext,
   ): Promise<SpaOutcome> {
     const { login, password, client, context } = input;

@@ -15,10 +15,15 @@ for (const backend of (await backends()).slice(0, 1)) {
   describe(`apps dialect under storage faults (${backend.name})`, () => {
     let server: Awaited<ReturnType<typeof startAppsServer>>;
     let token: string;
+    /** A token already rotated (within the grace window): its refresh reads before it answers. */
+    let rotated: string;
     before(async () => {
       server = await startAppsServer(backend);
       const app = await createApp(server, APP);
       await readyLogin(server, app, 'fay', 'fay-password-1');
+      rotated = await signIn(server, APP, 'fay', 'fay-password-1');
+      const refreshed = await apps(server, APP, '/auth/refresh', { token: rotated });
+      assert.equal(refreshed.status, 200);
       token = await signIn(server, APP, 'fay', 'fay-password-1');
     });
     after(async () => server.close());
@@ -42,9 +47,15 @@ for (const backend of (await backends()).slice(0, 1)) {
             apps(server, APP, '/auth/login', { json: { login: 'fay', password: 'fay-password-1' } }),
         },
         {
+          // A token this node issued is rotated without a read first.
           route: '/auth/refresh',
           fault: [repos['sessions']!, 'rotate'],
           call: () => apps(server, APP, '/auth/refresh', { token }),
+        },
+        {
+          route: '/auth/refresh (a rotated token: read first)',
+          fault: [repos['sessions']!, 'findCredentialWithSession'],
+          call: () => apps(server, APP, '/auth/refresh', { token: rotated }),
         },
         {
           route: '/auth/logout',

@@ -131,7 +131,7 @@ for (const backend of await backends()) {
 
     test('401 alike: unknown login, wrong password, other case of the login, deactivated login', async () => {
       const bob = await readyLogin(server, portal, 'bob', 'bob-password-1');
-      await server.services.users.deactivate(portal.id, bob.id);
+      await server.services.users.deactivate(portal.id, bob.id, { context: undefined });
       for (const [login, password] of [
         ['nobody', 'alice-password-1'],
         ['alice@example.com', 'wrong-password'],

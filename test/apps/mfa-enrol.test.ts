@@ -236,7 +236,7 @@ for (const backend of await backends()) {
 
     test('a deactivated login cannot use a token it still holds', async () => {
       const { user, token } = await plainLogin('kit');
-      await server.services.users.deactivate(portal.id, user.id);
+      await server.services.users.deactivate(portal.id, user.id, { context: undefined });
       const res = await apps(server, PORTAL, ENROLL, { token });
       assert.equal(res.status, 401);
       assert.ok(isAppsError(res.body, 401));

@@ -137,7 +137,7 @@ for (const backend of await backends()) {
     test('a deactivated login can no longer refresh', async () => {
       const user = await readyLogin(server, portal, 'mallory', 'mallory-password-1');
       const token = await signIn(server, PORTAL, 'mallory', 'mallory-password-1');
-      await server.services.users.deactivate(portal.id, user.id);
+      await server.services.users.deactivate(portal.id, user.id, { context: undefined });
       assert.equal((await apps(server, PORTAL, '/auth/refresh', { token })).status, 401);
     });
 

@@ -157,7 +157,7 @@ for (const backend of await backends()) {
       );
       const other = await feathersUser(server);
       const live = await login(server, other.email, other.password);
-      await server.services.users.deactivate(other.appId, other.id);
+      await server.services.users.deactivate(other.appId, other.id, { context: undefined });
       assertFeathersError(
         await post(server, '/auth/token', { token: live }),
         401,

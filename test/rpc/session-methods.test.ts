@@ -227,7 +227,12 @@ for (const backend of await backends()) {
       assert.deepEqual(payload['user'], jwtPayload(token)['user'], 'profile and permissions carried over');
       assertOk(await rpc(server, 'user.info', {}, bearer(successor)));
       // The values are re-read from storage, not copied from the old token.
-      await server.services.users.update(server.services.defaultApp.id, admin.id, { fullName: 'Renamed' });
+      await server.services.users.update(
+        server.services.defaultApp.id,
+        admin.id,
+        { fullName: 'Renamed' },
+        { context: undefined },
+      );
       const again = assertOk(await rpc(server, 'session.refreshToken', { token: successor }));
       assert.equal(
         (jwtPayload(again['token'] as string)['user'] as { fullName: string }).fullName,

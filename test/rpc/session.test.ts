@@ -47,7 +47,9 @@ for (const backend of await backends()) {
         password: user.password,
       });
       const deactivatedUser = await seedUser(server);
-      await server.services.users.deactivate(server.services.defaultApp.id, deactivatedUser.id);
+      await server.services.users.deactivate(server.services.defaultApp.id, deactivatedUser.id, {
+        context: undefined,
+      });
       const deactivated = await rpc(server, 'session.issueToken', {
         user: deactivatedUser.username,
         password: deactivatedUser.password,

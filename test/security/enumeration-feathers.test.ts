@@ -48,7 +48,7 @@ for (const backend of (await backends()).slice(0, 1)) {
       server = await startFeathersServer(backend, { argon2: OWASP_ARGON2, limiter: UNLIMITED });
       known = await feathersUser(server, 'known.user@enum.example');
       deactivated = await feathersUser(server, 'deact.user@enum.example');
-      await server.services.users.deactivate(deactivated.appId, deactivated.id);
+      await server.services.users.deactivate(deactivated.appId, deactivated.id, { context: undefined });
       pendingEmail = 'pend1.user@enum.example';
       await post(server, '/signup', { email: pendingEmail, password: 'pending password 1' });
       await server.services.registration.idle();

@@ -22,7 +22,9 @@ for (const backend of (await backends()).slice(0, 1)) {
       server = await startTestServer(backend, { limiter: UNLIMITED, overrides: { dialects: ['rpc'] } });
       known = await seedUser(server);
       deactivated = await seedUser(server);
-      await server.services.users.deactivate(server.services.defaultApp.id, deactivated.id);
+      await server.services.users.deactivate(server.services.defaultApp.id, deactivated.id, {
+        context: undefined,
+      });
     });
     after(async () => server.close());
 

@@ -24,7 +24,9 @@ for (const backend of (await backends()).slice(0, 1)) {
       server = await startTestServer(backend, { argon2: OWASP_ARGON2, limiter: UNLIMITED });
       known = await seedUser(server);
       deactivated = await seedUser(server);
-      await server.services.users.deactivate(server.services.defaultApp.id, deactivated.id);
+      await server.services.users.deactivate(server.services.defaultApp.id, deactivated.id, {
+        context: undefined,
+      });
     });
     after(async () => server.close());
 

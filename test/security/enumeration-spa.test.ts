@@ -43,7 +43,7 @@ for (const backend of (await backends()).slice(0, 1)) {
       deactivated = await seedUser(server);
       withMfa = await seedUser(server);
       await enrollTotp(server, withMfa);
-      await server.services.users.deactivate(appId, deactivated.id);
+      await server.services.users.deactivate(appId, deactivated.id, { context: undefined });
       await server.services.spa.aliases.create(appId, {
         userId: known.id,
         surveyId: 'enum',
@@ -88,7 +88,7 @@ for (const backend of (await backends()).slice(0, 1)) {
       await server.services.spa.loginLinks.revoke(appId, revoked.link.id);
       const other = await seedUser(server);
       const ofDeactivated = await server.services.spa.loginLinks.create(appId, { userId: other.id });
-      await server.services.users.deactivate(appId, other.id);
+      await server.services.users.deactivate(appId, other.id, { context: undefined });
       const responses: SpaResponse[] = [];
       for (const token of ['A'.repeat(43), revoked.token, ofDeactivated.token]) {
         responses.push(await spa(server, '/login/token', { token }));

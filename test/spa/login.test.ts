@@ -145,7 +145,7 @@ for (const backend of await backends()) {
     test('/login: unknown email, wrong password, deactivated and unactivated users fail alike (401, no cookie)', async () => {
       const known = await seedUser(server);
       const deactivated = await seedUser(server);
-      await server.services.users.deactivate(appId, deactivated.id);
+      await server.services.users.deactivate(appId, deactivated.id, { context: undefined });
       const waiting = await seedUser(server);
       await server.services.repos.users.update(appId, waiting.id, { isActive: false }, server.clock.now());
       const attempts = [
@@ -268,7 +268,7 @@ for (const backend of await backends()) {
       server.clock.advance(MINUTE);
       const gone = await seedUser(server);
       const ofGone = await server.services.spa.loginLinks.create(appId, { userId: gone.id });
-      await server.services.users.deactivate(appId, gone.id);
+      await server.services.users.deactivate(appId, gone.id, { context: undefined });
       for (const body of [
         {},
         { token: '' },

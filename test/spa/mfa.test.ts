@@ -398,7 +398,7 @@ for (const backend of await backends()) {
       const { user, code } = await mfaUser();
       const { request } = await challengeFor(user);
       const sig = ((await respond(request, code())).json() as { sigResponse: string }).sigResponse;
-      await server.services.users.deactivate(server.services.defaultApp.id, user.id);
+      await server.services.users.deactivate(server.services.defaultApp.id, user.id, { context: undefined });
       assert.equal((await spa(server, '/login/verify', { sigResponse: sig })).status, 401);
     });
   });

@@ -165,12 +165,12 @@ for (const backend of await backends()) {
       const appId = server.services.defaultApp.id;
       const deactivated = await seedUser(server);
       const one = await signInSpa(server, deactivated);
-      await server.services.users.deactivate(appId, deactivated.id);
+      await server.services.users.deactivate(appId, deactivated.id, { context: undefined });
       assert.equal((await spa(server, '/refresh', undefined, withCookie(one.refresh))).status, 401);
       assert.equal(await userInfoAccepts(server, one.accessToken), false);
       const deleted = await seedUser(server);
       const two = await signInSpa(server, deleted);
-      await server.services.users.delete(appId, deleted.id);
+      await server.services.users.delete(appId, deleted.id, undefined);
       assert.equal((await spa(server, '/refresh', undefined, withCookie(two.refresh))).status, 401);
     });
 

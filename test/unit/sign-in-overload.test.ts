@@ -38,7 +38,7 @@ test('a sign-in that would wait too long for a hash is refused before its look-u
   );
   const running = hasher.hash('holds the only slot');
   await assert.rejects(
-    signIn.verifyPassword('app', 'someone', 'a password'),
+    signIn.verifyPassword('app', 'someone', 'a password', { ip: null }, undefined, undefined),
     (err: unknown) =>
       isLatchkeyError(err) && err.code === 'overloaded' && err.details.retryAfterSeconds === 1,
   );

@@ -72,15 +72,17 @@ export async function signInWithPassword(
     secondFactor: input.secondFactor,
     context: contextOf(request, services.config),
   });
-  const { session, value } = await services.sessions.start(
-    { appId: app.id, userId: user.id, kind: 'feathers', data: {}, client },
+  const { value } = await services.sessions.start(
+    {
+      appId: app.id,
+      userId: user.id,
+      kind: 'feathers',
+      data: {},
+      client,
+      userDeactivatesAt: user.deactivatedAt,
+    },
     (credentialId, s) => issue(services, settings, credentialId, s, user),
   );
-  // A deactivation scheduled for later ends this session then, too (as rpc sessions do; the
-  // deactivation's doing, not this request's: no context).
-  if (user.deactivatedAt !== null) {
-    await services.sessions.revoke(session.id, 'user_deactivated', { at: user.deactivatedAt });
-  }
   return { user, token: value };
 }
 

@@ -42,16 +42,13 @@ async function signIn(ctx: SignIn, transport: RpcTransport) {
       kind: 'rpc',
       data: { transport, projection },
       client: clientInfo(ctx.request),
+      userDeactivatesAt: user.deactivatedAt,
     },
     async (credentialId, s) => {
       issued = await issueRpcToken(services, credentialId, s, user);
       return issued;
     },
   );
-  // A deactivation scheduled for later ends this session then, too (the deactivation's doing,
-  // not this request's: no context).
-  if (user.deactivatedAt !== null)
-    await services.sessions.revoke(session.id, 'user_deactivated', { at: user.deactivatedAt });
   return { session, value, issued: issued! };
 }
 

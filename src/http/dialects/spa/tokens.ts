@@ -86,13 +86,10 @@ export async function startSession(
       data: { ...data },
       ttlMs: settings.sessionTtlSeconds * 1000,
       client,
+      userDeactivatesAt: grant.user.deactivatedAt,
     },
     async (credentialId) => refreshCredential(credentialId),
   );
-  // A deactivation scheduled for later ends this session then, too (the deactivation's doing,
-  // not this request's: no context).
-  if (grant.user.deactivatedAt !== null)
-    await services.sessions.revoke(session.id, 'user_deactivated', { at: grant.user.deactivatedAt });
   const accessToken = await issueAccessToken(services, settings, session, grant.user);
   return { session, refreshToken: value, accessToken };
 }
