@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
@@ -31,6 +32,17 @@ export interface ProfileSummary {
   places: ProfileEntry[];
   /** Our own (src/) functions by total time: themselves plus everything they call. */
   ownTotal: ProfileEntry[];
+}
+
+/**
+ * The event loop's profile among those a server's threads wrote to `dir`: Node names
+ * them CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile, and the main thread
+ * is thread 0 (the hashing workers are the others).
+ */
+export function mainThreadProfile(dir: string): string {
+  const main = readdirSync(dir).find((name) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name));
+  if (!main) throw new Error(`no main-thread profile in ${dir}`);
+  return join(dir, main);
 }
 
 /** Turns a script URL into something short: src/….ts, node_modules/<package>, node:… */

@@ -14,7 +14,7 @@ import { printSummary } from './console.js';
 import { ratioText } from './format.js';
 import { describeMachine } from './machine.js';
 import { type BenchOptions, parseOptions, type ScenarioName } from './options.js';
-import { type ProfileSummary, summariseProfile } from './profile-summary.js';
+import { mainThreadProfile, type ProfileSummary, summariseProfile } from './profile-summary.js';
 import { type ScenarioRun, type StoreSummary, writeReport } from './report.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { refreshScenario } from './scenarios/refresh.js';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
         summaries.push({ name: target.name, description: target.description, seeds: run.seeds });
         for (const p of run.profiles) {
           try {
-            profiles.push({ label: p.label, summary: summariseProfile(p.file) });
+            profiles.push({ label: p.label, summary: summariseProfile(mainThreadProfile(p.dir)) });
           } catch (err) {
             log(`no profile for ${p.label}: ${message(err)}`);
           }

@@ -35,16 +35,12 @@ export interface ServerProcess extends Child {
  */
 export async function startServer(
   target: ServerTarget,
-  options: { cpuProfDir?: string | undefined; cpuProfName?: string } = {},
+  options: { cpuProfDir?: string | undefined } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const nodeFlags = options.cpuProfDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${options.cpuProfDir}`,
-        `--cpu-prof-name=${options.cpuProfName ?? 'server.cpuprofile'}`,
-      ]
-    : [];
+  // Node's own file names: each thread (the hashing workers too) writes a profile of its
+  // own, where one fixed name would let the last thread to exit overwrite the others.
+  const nodeFlags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const child = await startChild({
     name: 'latchkey server',
     args: [...nodeFlags, SERVER_CLI, 'serve'],

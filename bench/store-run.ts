@@ -57,7 +57,8 @@ export async function seed(
 export class StoreRun {
   readonly figures: Figures = {};
   readonly seeds: SeedSummary[] = [];
-  readonly profiles: Array<{ file: string; label: string }> = [];
+  /** Per server started: the directory its threads write their profiles to. */
+  readonly profiles: Array<{ dir: string; label: string }> = [];
   /** Unused bearer tokens of random users, kept from sign-in loads against the current server. */
   readonly tokenPool: string[] = [];
   users = 0;
@@ -93,10 +94,9 @@ export class StoreRun {
 
   /** Starts a server on `target` (profiled like every other when profiling). */
   async launch(target: ServerTarget, phase: string, users: number): Promise<ServerProcess> {
-    const name = `${this.target.name}-${++this.starts}-${phase}.cpuprofile`;
-    const server = await startServer(target, { cpuProfDir: this.profileDir, cpuProfName: name });
-    if (this.profileDir)
-      this.profiles.push({ file: join(this.profileDir, name), label: `${this.target.name}, ${phase}` });
+    const dir = this.profileDir && join(this.profileDir, `${this.target.name}-${++this.starts}-${phase}`);
+    const server = await startServer(target, { cpuProfDir: dir });
+    if (dir) this.profiles.push({ dir, label: `${this.target.name}, ${phase}` });
     this.log(
       `${phase} server up (pid ${server.pid}) at ${server.url} with ${users.toLocaleString('en')} users`,
     );
