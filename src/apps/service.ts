@@ -1,5 +1,5 @@
+import { checkPasswordPolicy } from '../identity/password-policy.js';
 import type { PasswordHasher } from '../identity/passwords.js';
-import { checkPasswordPolicy } from '../identity/passwords.js';
 import type { UserRepository } from '../identity/ports.js';
 import type { SignInService } from '../identity/sign-in.js';
 import { type App, isDeactivated, type User } from '../identity/types.js';
@@ -184,7 +184,7 @@ export class AppLoginService {
     context: RequestContext | undefined,
   ): Promise<void> {
     const { throttle, signIn, userService, clock } = this.deps;
-    checkPasswordPolicy(newPassword);
+    checkPasswordPolicy(newPassword, { username: login, emails: [] });
     await throttle.attempt(
       [{ key: `${app.id}:change-password:${login}`, policy: CHANGE_PASSWORD_POLICY }],
       clock.now(),
@@ -237,7 +237,10 @@ export class AppLoginService {
   async createLogin(app: App, input: NewLogin): Promise<User> {
     const { users, hasher, clock } = this.deps;
     checkLogin(input.login);
-    checkPasswordPolicy(input.password);
+    checkPasswordPolicy(input.password, {
+      username: input.login,
+      emails: input.email === null ? [] : [input.email],
+    });
     if (input.email !== null && !isEmailAddress(input.email))
       throw new LatchkeyError('invalid_input', `invalid email address: ${input.email}`);
     const passwordHash = await hasher.hash(input.password);

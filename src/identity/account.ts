@@ -6,7 +6,7 @@ import type { Throttle, ThrottlePolicy } from '../throttle/index.js';
 import type { OneTimeToken, OneTimeTokens } from '../tokens/one-time.js';
 import type { Access } from './access.js';
 import { userNotFound } from './org-management.js';
-import { checkPasswordPolicy } from './passwords.js';
+import { checkPasswordPolicy } from './password-policy.js';
 import type { UserRepository } from './ports.js';
 import { isDeactivated, primaryEmail, type User } from './types.js';
 import type { UserService } from './users.js';
@@ -181,8 +181,12 @@ export class AccountService {
     if (addressKey) keys.push({ key: addressKey, policy: RESET_ADDRESS_POLICY });
     if (accountKey) keys.push({ key: accountKey, policy: RESET_USE_ACCOUNT_POLICY });
     await this.throttle.attempt(keys, this.clock.now());
-    // The password is checked before the token is used, so a too-short one does not waste the link.
-    checkPasswordPolicy(input.password);
+    // The password is checked before the token is used, so a refused one does not waste the link.
+    const owner = peeked?.userId ? await this.userRepo.findById(appId, peeked.userId) : null;
+    checkPasswordPolicy(input.password, {
+      username: owner?.username ?? null,
+      emails: owner?.emails.map((e) => e.address) ?? [],
+    });
     const used = await this.tokens.consume('password_reset', input.token);
     if (!used || used.appId !== appId || !used.userId) throw tokenNotFound();
     const user = await this.userRepo.findById(appId, used.userId);

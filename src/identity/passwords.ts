@@ -24,16 +24,6 @@ export function passwordLength(password: string): number {
   return [...password].length;
 }
 
-export function checkPasswordPolicy(password: string): void {
-  const length = passwordLength(password);
-  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
-    throw new LatchkeyError(
-      'invalid_password',
-      `Password must be between ${PASSWORD_MIN_LENGTH} and ${PASSWORD_MAX_LENGTH} characters`,
-    );
-  }
-}
-
 export interface HasherStats {
   running: number;
   queued: number;

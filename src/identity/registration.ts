@@ -3,7 +3,8 @@ import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { newId, newSecret, sha256Hex } from '../shared/ids.js';
 import type { Throttle, ThrottlePolicy } from '../throttle/index.js';
-import { checkPasswordPolicy, type PasswordHasher } from './passwords.js';
+import { checkPasswordPolicy } from './password-policy.js';
+import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import { type App, isDeactivated, type User } from './types.js';
 import { checkEmails, checkUsername, emailKey } from './validation.js';
@@ -111,7 +112,7 @@ export class RegistrationService {
     if (input.client.ip) keys.push({ key: `${app.id}:ip:${input.client.ip}`, policy: SIGNUP_ADDRESS_POLICY });
     await this.throttle.attempt(keys, this.clock.now());
     checkEmails([{ address: input.email, isPrimary: true, isVerified: false }]);
-    checkPasswordPolicy(input.password);
+    checkPasswordPolicy(input.password, { username: null, emails: [input.email] });
     const passwordHash = await this.hasher.hash(input.password);
     const answered = input.answered ?? new Promise((resolve) => setImmediate(resolve));
     const work = answered

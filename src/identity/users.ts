@@ -1,8 +1,8 @@
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import type { RequestContext } from '../shared/request-context.js';
+import { checkPasswordPolicy } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
-import { checkPasswordPolicy } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import type { Email, User, UserListQuery } from './types.js';
 import { checkEmails, checkUsername } from './validation.js';
@@ -54,7 +54,7 @@ export class UserService {
     checkEmails(input.emails);
     let passwordHash: string | null = null;
     if (input.password !== undefined && input.password !== null) {
-      checkPasswordPolicy(input.password);
+      checkPasswordPolicy(input.password, { username, emails: input.emails.map((e) => e.address) });
       passwordHash = await this.hasher.hash(input.password);
     }
     return this.users.create(
@@ -106,7 +106,7 @@ export class UserService {
     input: UpdateUserInput,
     options: { keepSessionId?: string; context: RequestContext | undefined },
   ): Promise<User> {
-    await this.get(appId, id);
+    const current = await this.get(appId, id);
     const patch: Parameters<UserRepository['update']>[2] = {};
     if (input.username !== undefined) patch.username = this.acceptUsername(input.username);
     if (input.fullName !== undefined) patch.fullName = input.fullName;
@@ -116,7 +116,10 @@ export class UserService {
       patch.emails = input.emails;
     }
     if (input.password !== undefined) {
-      checkPasswordPolicy(input.password);
+      checkPasswordPolicy(input.password, {
+        username: patch.username !== undefined ? patch.username : current.username,
+        emails: (patch.emails ?? current.emails).map((e) => e.address),
+      });
       patch.passwordHash = await this.hasher.hash(input.password);
     }
     const updated = await this.users.update(appId, id, patch, this.clock.now());

@@ -286,6 +286,10 @@ for (const backend of await backends()) {
           { verifiedEmailToken: token, password: 'short', displayName: 'P' },
           'Password must be between 8 and 1024 characters',
         ],
+        [
+          { verifiedEmailToken: token, password: 'qwertyuiop', displayName: 'P' },
+          'Password is too common; choose another',
+        ],
       ];
       for (const [json, message] of cases) {
         const res = await apps(server, PORTAL, '/users', { json });
@@ -411,6 +415,11 @@ for (const backend of await backends()) {
         [
           { login: 'x', oldPassword: 'a', newPassword: 'short' },
           'Password must be between 8 and 1024 characters',
+        ],
+        [{ login: 'x', oldPassword: 'a', newPassword: '12345678' }, 'Password is too common; choose another'],
+        [
+          { login: 'wanda', oldPassword: 'a', newPassword: 'Wanda-1234' },
+          'Password must not be built on the user name or email address',
         ],
         ['text', 'failed to unmarshal body: the body is not a JSON object'],
       ];

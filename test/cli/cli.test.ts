@@ -67,7 +67,16 @@ describe('the latchkey CLI', () => {
   test('errors print one clear line and exit non-zero', () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [
-        ['user', 'create', '--username', 'coyote', '--email', 'other@acme.com', '--password', 'another-pass'],
+        [
+          'user',
+          'create',
+          '--username',
+          'coyote',
+          '--email',
+          'other@acme.com',
+          '--password',
+          'a-fresh-passphrase',
+        ],
         env,
         /Username already in use/,
       ],

@@ -196,6 +196,11 @@ for (const backend of await backends()) {
     test('bad input: weak password, invalid address, missing fields are BadRequest 400', async () => {
       const weak = await post(server, '/signup', { email: address(), password: 'short' });
       assertFeathersError(weak, 400, 'BadRequest', /Password must be between/);
+      const common = await post(server, '/signup', { email: address(), password: 'iloveyou' });
+      assertFeathersError(common, 400, 'BadRequest', /Password is too common/);
+      const mine = address();
+      const own = await post(server, '/signup', { email: mine, password: `${mine}!` });
+      assertFeathersError(own, 400, 'BadRequest', /must not be built on the user name or email address/);
       assertFeathersError(
         await post(server, '/signup', { email: 'not-an-address', password: PASSWORD }),
         400,

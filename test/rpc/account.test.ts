@@ -457,6 +457,12 @@ for (const backend of await backends()) {
         const short = await post('short');
         assert.equal(short.statusCode, 400);
         assert.match(short.body, /Password must be between 8 and 1024 characters/);
+        const common = await post('password');
+        assert.equal(common.statusCode, 400);
+        assert.match(common.body, /Password is too common/);
+        const own = await post(`${who.username}2024`);
+        assert.equal(own.statusCode, 400);
+        assert.match(own.body, /must not be built on the user name or email address/);
         const done = await post('set from the page');
         assert.equal(done.statusCode, 200);
         assert.match(done.body, /Password changed/);

@@ -289,6 +289,11 @@ for (const backend of await backends()) {
         );
         assert.deepEqual(short[0]!.path, ['password']);
         assert.equal(short[0]!.type, 'string.min');
+        assertRpcError(
+          await rpc(server, 'user.create', { ...newUserBody(), password: 'password1' }, asAdmin()),
+          400,
+          'Password is too common; choose another',
+        );
         const emailKey = newUserBody();
         (emailKey.emails[0] as Record<string, unknown>)['verified'] = true;
         assert.deepEqual(assertInvalidBody(await rpc(server, 'user.create', emailKey, asAdmin()))[0]!.path, [
