@@ -105,31 +105,17 @@ export async function tokenCheckScenario(run: StoreRun): Promise<ScenarioOutcome
 
   const limitText = `${Math.round(limit.throughput).toLocaleString('en')} req/s (bare node:http)`;
   const base = { scenario: 'token-check' as const, store };
+  const reference = (label: string, result: LoadResult) => ({
+    ...loadRow({ ...base, label }, result, null, limitText, null),
+    note: `${Math.round((100 * result.throughput) / limit.throughput)} % of the limit; no target`,
+  });
   const failures = (r: LoadResult) => `${r.failed} failed, ${r.errors} connection errors`;
   const perRound = (results: LoadResult[]) => results.map((r) => Math.round(r.throughput)).join(', ');
   return {
     rows: [
       loadRow({ ...base, label: 'limit: bare node:http, same body' }, limit, null, null, null),
-      {
-        ...loadRow(
-          { ...base, label: 'reference: bare Fastify route, same body, logging off' },
-          framework,
-          null,
-          limitText,
-          null,
-        ),
-        note: `${Math.round((100 * framework.throughput) / limit.throughput)} % of the limit; no target`,
-      },
-      {
-        ...loadRow(
-          { ...base, label: 'reference: Fastify with Latchkey’s request set-up, same body, no token' },
-          setUp,
-          null,
-          limitText,
-          null,
-        ),
-        note: `${Math.round((100 * setUp.throughput) / limit.throughput)} % of the limit; no target`,
-      },
+      reference('reference: bare Fastify route, same body, logging off', framework),
+      reference('reference: Fastify with Latchkey’s request set-up, same body, no token', setUp),
       loadRow(
         { ...base, label: 'user.info, Authorization: Bearer' },
         bearer,

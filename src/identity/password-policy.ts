@@ -1,14 +1,24 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { LatchkeyError } from '../shared/errors.js';
 import { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './passwords.js';
+
+let common: ReadonlySet<string> | undefined;
 
 /**
  * The common passwords of zxcvbn-ts (about 49,000, from leaked password lists), those
  * long enough to pass the length rule at all: about 18,000. Compared case-insensitively.
+ * Loaded at the first password set, not at start-up: unpacking the list takes some 30 ms
+ * that the server's start and every CLI command would otherwise pay.
  */
-const COMMON = new Set(
-  dictionary['passwords-common'].filter((p) => passwordLength(p) >= PASSWORD_MIN_LENGTH),
-);
+function commonPasswords(): ReadonlySet<string> {
+  if (!common) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+      dictionary: Record<'passwords-common', string[]>;
+    };
+    common = new Set(dictionary['passwords-common'].filter((p) => passwordLength(p) >= PASSWORD_MIN_LENGTH));
+  }
+  return common;
+}
 
 /** Shorter names and addresses are not searched for: they would refuse too much by chance. */
 const CONTEXT_WORD_MIN = 3;
@@ -35,7 +45,7 @@ export function checkPasswordPolicy(password: string, context: PasswordContext):
     );
   }
   const folded = normalizePassword(password).toLowerCase();
-  if (COMMON.has(folded)) {
+  if (commonPasswords().has(folded)) {
     throw new LatchkeyError('invalid_password', 'Password is too common; choose another');
   }
   let rest = folded;
