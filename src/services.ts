@@ -21,12 +21,14 @@ import { LogTransport, MailService, type MailTransport, SmtpTransport } from './
 import { MfaService } from './mfa/index.js';
 import { Metrics } from './ops/metrics.js';
 import { countingLimiter, observe } from './ops/observers.js';
+import { ResealService } from './secrets/reseal.js';
 import { BroadcastRevocationList } from './session/broadcast-revocations.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
 import { SessionService } from './session/service.js';
 import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
+import type { MasterSecrets } from './shared/master-secrets.js';
 import { Sealer } from './shared/seal.js';
 import { createSpaCore, type SpaCore } from './spa/index.js';
 import { RedisBus } from './storage/redis/bus.js';
@@ -78,6 +80,8 @@ export interface Services {
   identity: IdentityManagement;
   /** The app the rpc dialect serves. */
   defaultApp: App;
+  /** Re-seals what is sealed at rest under the current master secret (`latchkey secrets reseal`). */
+  reseal: ResealService;
   close(): Promise<void>;
 }
 
@@ -128,6 +132,9 @@ export function keyOverlapMs(config: Config): number {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config.databaseUrl);
+  // What has been started so far, stopped again if start-up fails part-way (a master
+  // secret that opens no key, a store that goes away): a failed start leaves nothing running.
+  const started: Array<() => unknown> = [];
   try {
     if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
     // Memberships are read on every user.info; both repositories that write them evict this cache.
@@ -144,6 +151,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
           log.error({ err }, 'redis: connection error'),
         )
       : new LocalBus();
+    started.push(() => bus.close());
     const orgs = new OrgService(repos.orgs, clock);
     // With the feathers dialect, every new (or re-addressed) user joins their email domain's org.
     const userRepo = new CachedUserRepository(
@@ -165,7 +173,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
       memberships.apply(message === '*' ? 'all' : { userId: message }),
     );
     const hasher = new PasswordHasher(options.argon2 ?? OWASP_ARGON2, config.hash);
-    const keys = new KeyRing(repos.keys, new Sealer(config.secret, 'signing-keys'), () => clock.now());
+    started.push(() => hasher.close());
+    // Sealing uses the current master secret; the fallbacks only open (a rotation in progress).
+    const secrets: MasterSecrets = { current: config.secret, fallbacks: config.secretFallbacks };
+    const keys = new KeyRing(repos.keys, new Sealer(secrets, 'signing-keys'), () => clock.now());
     await keys.load();
     const tokens = new TokenService(keys, clock, config.issuer, config.clockSkewSeconds);
     const horizon = maxTokenLifetimeMs(config);
@@ -178,7 +189,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const sessions = new SessionService(
       repos.sessions,
       revocations,
-      new Sealer(config.secret, 'session-successors'),
+      new Sealer(secrets, 'session-successors'),
       clock,
       {
         sessionTtlMs: config.sessionTtlSeconds * 1000,
@@ -192,12 +203,17 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const keyWatch = new KeyWatch(keys, tokens, bus, (err) => log.error({ err }, 'key reload failed'));
     if (options.syncRevocations ?? true) keyWatch.start();
     if (options.syncRevocations ?? true) revocationSync.start();
+    started.push(
+      () => keyWatch.stop(),
+      () => revocationSync.stop(),
+    );
     const users = new UserService(userRepo, hasher, sessions, clock, config.usernamesEnabled);
     let redisForCounters: Redis | null = null;
     let limiter: AttemptLimiter;
     if (options.limiter) limiter = options.limiter;
     else if (config.redisUrl) {
       redisForCounters = connectRedis(config.redisUrl, () => {});
+      started.push(() => redisForCounters?.disconnect());
       limiter = new FallbackAttemptLimiter(
         new RedisAttemptLimiter(redisForCounters, config.redisPrefix),
         new MemoryAttemptLimiter(),
@@ -209,7 +225,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     limiter = countingLimiter(limiter, metrics);
     const mfa = new MfaService(
       repos.mfa,
-      new Sealer(config.secret, 'mfa-secrets'),
+      new Sealer(secrets, 'mfa-secrets'),
       new Throttle(limiter, 'mfa'),
       clock,
       config.issuer,
@@ -218,6 +234,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const audit = new AuditLog(repos.audit, clock, config.audit.retentionDays * 86_400_000);
     audit.onError = (err) => log.error({ err }, 'audit: an event could not be recorded');
     if (options.syncRevocations ?? true) audit.start();
+    started.push(() => audit.stop());
     observe({ signIn, mfa, sessions, users, hasher, audit, metrics });
     const authz = new Authorization(repos.permissions, clock);
     const apps = new AppService(repos.apps, repos.permissions, clock);
@@ -226,11 +243,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
       repos.outbox,
       options.mailTransport ??
         (config.mail.transport === 'smtp' ? new SmtpTransport(config.mail.smtpUrl!) : new LogTransport()),
-      new Sealer(config.secret, 'mail-outbox'),
+      new Sealer(secrets, 'mail-outbox'),
       clock,
       { from: config.mail.from, pollMs: 1000 },
     );
     if (options.sendMail ?? true) mail.start();
+    started.push(() => mail.stop());
     // The apps dialect's sign-ins count in their own throttle scope, and are observed like every other.
     const appsSignIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'apps-signin'), mfa);
     appsSignIn.onAttempt = (...attempt) => signIn.onAttempt(...attempt);
@@ -250,7 +268,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       tokens,
       mail,
       clock,
-      masterSecret: config.secret,
+      masterSecrets: secrets,
       tokenTtlSeconds: config.apps.tokenTtlSeconds,
     });
     appsCore.worker.onError = (err, context) => log.error({ err }, `apps: ${context}`);
@@ -330,6 +348,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       spa,
       identity,
       defaultApp,
+      reseal: new ResealService(repos.sealedValues, secrets),
       close: async () => {
         await registration.idle();
         await identity.account.settled();
@@ -345,6 +364,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
       },
     };
   } catch (err) {
+    for (const stop of started.reverse()) {
+      try {
+        await stop();
+      } catch {
+        // Stopping what half-started must not hide why the start failed.
+      }
+    }
     if (!options.store) await store.close();
     throw err;
   }

@@ -1,10 +1,11 @@
-import { createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { type App, appQName } from '../identity/types.js';
 import { isEmailAddress } from '../identity/validation.js';
 import type { TemplateName, TemplateVars } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import { newSecret } from '../shared/ids.js';
+import { deriveKeys, type MasterSecrets } from '../shared/master-secrets.js';
 import type { Throttle } from '../throttle/index.js';
 import type { TokenService } from '../tokens/jwt.js';
 import { checkLogin } from './logins.js';
@@ -45,7 +46,8 @@ const VERIFIED_EMAIL_CLAIMS = {
  * here: only the holder of the mailbox learns it (409 at sign-up).
  */
 export class EmailCodeService {
-  private readonly key: Buffer;
+  /** The current master secret's key first, then the fallbacks' (codes made before a rotation still verify). */
+  private readonly keys: Buffer[];
   private lastCleanup = 0;
 
   constructor(
@@ -54,13 +56,13 @@ export class EmailCodeService {
     private readonly throttle: Throttle,
     private readonly tokens: TokenService,
     private readonly clock: Clock,
-    masterSecret: string,
+    masterSecrets: MasterSecrets,
   ) {
-    this.key = Buffer.from(hkdfSync('sha256', masterSecret, 'latchkey', 'hash:apps-email-codes', 32));
+    this.keys = deriveKeys(masterSecrets, 'hash:apps-email-codes');
   }
 
-  private hash(id: string, code: string): string {
-    return createHmac('sha256', this.key).update(`${id}:${code}`).digest('hex');
+  private hash(id: string, code: string, key = this.keys[0]!): Buffer {
+    return createHmac('sha256', key).update(`${id}:${code}`).digest();
   }
 
   async request(
@@ -81,7 +83,7 @@ export class EmailCodeService {
       id,
       appId: app.id,
       email,
-      codeHash: this.hash(id, code),
+      codeHash: this.hash(id, code).toString('hex'),
       attempts: 0,
       createdAt: now,
       expiresAt: now + EMAIL_CODE_TTL_SECONDS * 1000,
@@ -111,8 +113,10 @@ export class EmailCodeService {
       await this.throttle.attempt([{ key: addressKey, policy: CODE_VERIFY_ADDRESS_POLICY }], now);
     const record = await this.repo.countAttempt(app.id, verificationToken, now, CODE_MAX_ATTEMPTS);
     const expected = record ? Buffer.from(record.codeHash, 'hex') : Buffer.alloc(32);
-    const given = Buffer.from(this.hash(verificationToken, code), 'hex');
-    const matches = timingSafeEqual(expected, given);
+    // Every key is tried (no early exit), so the time taken says nothing about which matched.
+    let matches = false;
+    for (const key of this.keys)
+      matches = timingSafeEqual(expected, this.hash(verificationToken, code, key)) || matches;
     // Compare-and-swap: of several requests with the right code, exactly one gets the token.
     if (!record || !matches || !(await this.repo.consume(record.id, now))) {
       throw new LatchkeyError('invalid_input', 'invalid or expired verification code');

@@ -7,6 +7,7 @@ import type { UserService } from '../identity/users.js';
 import type { MfaService } from '../mfa/index.js';
 import type { SessionService } from '../session/index.js';
 import type { Clock } from '../shared/clock.js';
+import type { MasterSecrets } from '../shared/master-secrets.js';
 import type { Throttle } from '../throttle/index.js';
 import type { TokenService } from '../tokens/jwt.js';
 import { AppDirectory } from './directory.js';
@@ -49,7 +50,7 @@ export interface AppsCoreDeps {
   tokens: TokenService;
   mail: CodeMailer;
   clock: Clock;
-  masterSecret: string;
+  masterSecrets: MasterSecrets;
   tokenTtlSeconds: number;
   /** Defaults: poll every second, 60 s leases. */
   provisioning?: { pollMs?: number; leaseMs?: number };
@@ -78,7 +79,7 @@ export function createAppsCore(deps: AppsCoreDeps): AppsCore {
     deps.throttle,
     deps.tokens,
     deps.clock,
-    deps.masterSecret,
+    deps.masterSecrets,
   );
   const logins = new AppLoginService({
     users: deps.users,

@@ -5,6 +5,7 @@ import { isLatchkeyError } from '../shared/errors.js';
 import { registerAppCommands } from './apps.js';
 import { registerAuditCommands } from './audit.js';
 import { registerKeyCommands } from './keys.js';
+import { registerSecretCommands } from './secrets.js';
 import { registerServeCommands } from './serve.js';
 import { registerSpaCommands } from './spa.js';
 import { registerUserCommands } from './users.js';
@@ -21,6 +22,7 @@ registerKeyCommands(program);
 registerSpaCommands(program);
 registerAppCommands(program);
 registerAuditCommands(program);
+registerSecretCommands(program);
 
 /** Errors print one clear line and exit non-zero; stack traces are for bugs only (LATCHKEY_DEBUG=1). */
 function explain(err: unknown): string {

@@ -17,6 +17,8 @@ export interface Config {
   redisPrefix: string;
   /** Always set after loading: given, or generated into dataDir outside production. */
   secret: string;
+  /** Secrets being rotated out: they still open sealed values; only `secret` seals. */
+  secretFallbacks: string[];
   dataDir: string;
   migrateOnStart: boolean;
   issuer: string;

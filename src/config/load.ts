@@ -171,6 +171,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       );
     out['secret'] = developmentSecret(out['dataDir'] as string, warn);
   }
+  checkSecretFallbacks(out['secret'] as string, out['secretFallbacks'] as string[]);
   const prefix = getPath(out, 'rpc.prefix') as string;
   if (!prefix.startsWith('/') || prefix.endsWith('/'))
     throw new ConfigError('rpc.prefix', "must start with '/' and not end with '/'");
@@ -198,4 +199,13 @@ function flattenKeys(obj: Record<string, unknown>, prefix = ''): string[] {
     else keys.push(path);
   }
   return keys;
+}
+
+/** Fallbacks are whole secrets too, and the current one is not its own fallback. */
+function checkSecretFallbacks(secret: string, fallbacks: string[]): void {
+  const where = 'secretFallbacks (LATCHKEY_SECRET_FALLBACKS)';
+  if (fallbacks.some((f) => f.length < 32))
+    throw new ConfigError(where, 'each must be at least 32 characters');
+  if (fallbacks.includes(secret))
+    throw new ConfigError(where, 'must not repeat the current secret (LATCHKEY_SECRET)');
 }

@@ -72,6 +72,14 @@ export const SETTINGS: readonly Setting[] = [
       'Master secret (at least 32 characters) that encrypts keys and secrets at rest. Outside production a missing one is generated once into the data directory (mode 0600); with `NODE_ENV=production` it is required.',
   },
   {
+    path: 'secretFallbacks',
+    env: 'LATCHKEY_SECRET_FALLBACKS',
+    type: { kind: 'strings' },
+    default: [],
+    description:
+      'Other master secrets that still open what was sealed under them, never used to seal: the old secret while the master secret is rotated (see docs/deploy.md), comma-separated in the environment. Each at least 32 characters.',
+  },
+  {
     path: 'dataDir',
     env: 'LATCHKEY_DATA_DIR',
     type: { kind: 'string', minLength: 1 },

@@ -87,7 +87,10 @@ export class MfaService {
     if (step === null)
       throw new LatchkeyError('auth_factor_invalid', 'TOTP token cannot be verified', { totp: true });
     await this.throttle.succeeded(user.id);
-    if (!(await this.repo.activate(user.appId, user.id, pending.secretSealed, step, this.clock.now()))) {
+    // Sealed anew rather than copied: the pending value may predate a master-secret rotation,
+    // and a copy made while `secrets reseal` runs would keep the old secret alive unseen.
+    const sealed = this.sealer.seal(secret);
+    if (!(await this.repo.activate(user.appId, user.id, sealed, step, this.clock.now()))) {
       throw new LatchkeyError('conflict', `User "${user.id}" is already enrolled to TOTP authentication`);
     }
   }

@@ -62,8 +62,18 @@ export class KeyRing {
     }
     if (!signer) throw new Error('no current signing key');
     this.fingerprint = stored.map((k) => `${k.kid}:${k.retiredAt}:${k.verifyUntil}`).join(',');
-    this.signer = { kid: signer.kid, privateKey: createPrivateKey(this.sealer.open(signer.privateSealed)) };
+    this.signer = { kid: signer.kid, privateKey: createPrivateKey(this.openPrivateKey(signer)) };
     this.keys = keys;
+  }
+
+  private openPrivateKey(key: StoredKey): string {
+    try {
+      return this.sealer.open(key.privateSealed);
+    } catch {
+      throw new Error(
+        `signing key ${key.kid} does not open under LATCHKEY_SECRET or LATCHKEY_SECRET_FALLBACKS (secret, secretFallbacks): if the master secret was changed, put the previous one in LATCHKEY_SECRET_FALLBACKS (docs/deploy.md, "Rotating the master secret")`,
+      );
+    }
   }
 
   private async generate(): Promise<StoredKey> {

@@ -99,4 +99,38 @@ describe('the latchkey CLI', () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /required option/);
   });
+
+  test('secrets reseal: a new master secret with the old one as fallback, then without it', () => {
+    const own = mkdtempSync(join(tmpdir(), 'latchkey-cli-reseal-'));
+    const before = {
+      DATABASE_URL: `sqlite:${join(own, 'db.sqlite')}`,
+      LATCHKEY_DATA_DIR: own,
+      LATCHKEY_SECRET: TEST_SECRET,
+    };
+    assert.equal(runCli(['keys', 'list'], { env: before }).code, 0, 'creates the first signing key');
+    const next = 'the-next-master-secret-for-the-cli-test-0123456789';
+    const alone = runCli(['keys', 'list'], { env: { ...before, LATCHKEY_SECRET: next } });
+    assert.notEqual(alone.code, 0);
+    assert.match(
+      alone.stderr,
+      /signing key \S+ does not open under LATCHKEY_SECRET or LATCHKEY_SECRET_FALLBACKS/,
+    );
+    assert.equal(alone.stderr.trim().split('\n').length, 1, `one line, got: ${alone.stderr}`);
+
+    const rotating = { ...before, LATCHKEY_SECRET: next, LATCHKEY_SECRET_FALLBACKS: TEST_SECRET };
+    const dryRun = runCli(['secrets', 'reseal', '--dry-run'], { env: rotating });
+    assert.equal(dryRun.code, 0, dryRun.stderr);
+    assert.match(dryRun.stdout, /^signing_keys\.private_sealed\s+1\s+0\s+1\s+0\s+0$/m);
+    assert.match(
+      dryRun.stdout,
+      /1 value\(s\) are still sealed under a fallback secret: run without --dry-run/,
+    );
+    const resealed = runCli(['secrets', 'reseal'], { env: rotating });
+    assert.equal(resealed.code, 0, resealed.stderr);
+    assert.match(resealed.stdout, /Re-sealed 1 value\(s\)/);
+    const check = runCli(['secrets', 'reseal', '--dry-run'], { env: { ...before, LATCHKEY_SECRET: next } });
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /^signing_keys\.private_sealed\s+1\s+1\s+0\s+0\s+0$/m);
+    assert.match(check.stdout, /the fallbacks can be removed/);
+  });
 });

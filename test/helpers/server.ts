@@ -69,12 +69,21 @@ export async function startTestServer(
   });
   const clock = options.clock ?? new ManualClock(Date.now());
   const mailbox = new MemoryTransport();
+  const cleanUp = async () => {
+    await redis?.cleanup();
+    await fresh?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const services = await createServices(config, {
     clock,
     argon2: options.argon2 ?? TEST_ARGON2,
     // Mail stays in memory (server.mailbox) unless a test configures real SMTP.
     ...(config.mail.transport === 'log' ? { mailTransport: mailbox } : {}),
     ...(options.limiter ? { limiter: options.limiter } : {}),
+  }).catch(async (err: unknown) => {
+    // A server that does not start (tests of start-up refusals) leaves no database or prefix behind.
+    await cleanUp();
+    throw err;
   });
   const logs: string[] = [];
   const stream = new Writable({
@@ -96,9 +105,7 @@ export async function startTestServer(
     close: async () => {
       await app.close();
       await services.close();
-      await redis?.cleanup();
-      await fresh?.cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
 }

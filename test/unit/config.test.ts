@@ -49,6 +49,14 @@ test('an invalid value stops start-up with a message naming the key', () => {
     [{ LATCHKEY_DIALECTS: 'rpc,soap' }, /dialects \(LATCHKEY_DIALECTS\): unknown value 'soap'/],
     [{ LATCHKEY_SECRET: 'short' }, /secret \(LATCHKEY_SECRET\): must be at least 32 characters/],
     [{ LATCHKEY_RPC_PREFIX: 'api' }, /rpc.prefix/],
+    [
+      { LATCHKEY_SECRET: 'a'.repeat(32), LATCHKEY_SECRET_FALLBACKS: `${'b'.repeat(32)},short` },
+      /secretFallbacks \(LATCHKEY_SECRET_FALLBACKS\): each must be at least 32 characters/,
+    ],
+    [
+      { LATCHKEY_SECRET: 'a'.repeat(32), LATCHKEY_SECRET_FALLBACKS: 'a'.repeat(32) },
+      /secretFallbacks \(LATCHKEY_SECRET_FALLBACKS\): must not repeat the current secret/,
+    ],
   ];
   for (const [env, message] of cases) {
     assert.throws(
@@ -60,6 +68,22 @@ test('an invalid value stops start-up with a message naming the key', () => {
       },
     );
   }
+});
+
+test('secret fallbacks come comma-separated from the environment, none by default', () => {
+  const dir = tmp();
+  const secret = 'c'.repeat(40);
+  assert.deepEqual(
+    loadConfig({ env: { LATCHKEY_DATA_DIR: dir, LATCHKEY_SECRET: secret }, ...quiet }).secretFallbacks,
+    [],
+  );
+  const fallbacks = ['d'.repeat(40), 'e'.repeat(48)];
+  const config = loadConfig({
+    env: { LATCHKEY_DATA_DIR: dir, LATCHKEY_SECRET: secret, LATCHKEY_SECRET_FALLBACKS: fallbacks.join(',') },
+    ...quiet,
+  });
+  assert.deepEqual(config.secretFallbacks, fallbacks);
+  assert.equal(config.secret, secret);
 });
 
 test('unknown keys in the config file are refused by name', () => {

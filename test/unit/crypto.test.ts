@@ -24,6 +24,31 @@ test('sealed values round-trip, differ each time, and fail closed when tampered 
   assert.throws(() => new Sealer('another-master-secret-0123456789-xx', 'purpose-a').open(a));
 });
 
+test('a fallback secret opens what was sealed under it; only the current secret seals; reseal moves a value to the current secret', () => {
+  const OLD = 'old-master-secret-0123456789-0123456789';
+  const NEW = 'new-master-secret-0123456789-0123456789';
+  const before = new Sealer(OLD, 'purpose-a');
+  const sealedOld = before.seal('totp secret');
+  const rotating = new Sealer({ current: NEW, fallbacks: [OLD] }, 'purpose-a');
+  assert.equal(rotating.open(sealedOld), 'totp secret');
+  assert.equal(rotating.opener(sealedOld), 1, 'opened by the first fallback');
+  const sealedNew = rotating.seal('totp secret');
+  assert.equal(rotating.opener(sealedNew), 0, 'sealed under the current secret');
+  assert.throws(() => before.open(sealedNew), 'the old secret alone cannot open a new value');
+  const resealed = rotating.reseal(sealedOld);
+  assert.equal(rotating.opener(resealed), 0);
+  const after = new Sealer(NEW, 'purpose-a');
+  assert.equal(after.open(resealed), 'totp secret', 'the fallback is no longer needed');
+  assert.throws(() => after.open(sealedOld), /does not open under the master secret or its fallbacks/);
+  assert.equal(after.opener(sealedOld), -1);
+  assert.equal(after.opener('not a sealed value'), -1, 'a malformed value opens under nothing');
+  assert.equal(
+    new Sealer({ current: NEW, fallbacks: [OLD] }, 'purpose-b').opener(sealedOld),
+    -1,
+    'fallback keys are derived per purpose too',
+  );
+});
+
 test('production hashes are argon2id with m=19456 KiB, t=2, p=1, salted per hash', async () => {
   const hasher = new PasswordHasher(OWASP_ARGON2);
   const one = await hasher.hash('same password');

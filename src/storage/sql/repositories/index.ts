@@ -16,6 +16,7 @@ import { SqlOneTimeTokenRepository } from './one-time-tokens.js';
 import { SqlOrgDirectory } from './org-directory.js';
 import { SqlOrgRepository } from './orgs.js';
 import { SqlPermissionRepository } from './permissions.js';
+import { SqlSealedValueStore } from './sealed-values.js';
 import { SqlSessionRepository } from './sessions.js';
 import { SqlAliasRepository } from './spa-aliases.js';
 import { SqlLoginLinkRepository } from './spa-login-links.js';
@@ -43,6 +44,8 @@ export interface Repositories {
   aliases: SqlAliasRepository;
   loginLinks: SqlLoginLinkRepository;
   consumedTokens: SqlConsumedTokenRepository;
+  /** Every column sealed under the master secret, for re-sealing after a rotation. */
+  sealedValues: SqlSealedValueStore;
 }
 
 export function sqlRepositories(store: Store): Repositories {
@@ -66,5 +69,6 @@ export function sqlRepositories(store: Store): Repositories {
     aliases: new SqlAliasRepository(store.db),
     loginLinks: new SqlLoginLinkRepository(store.db),
     consumedTokens: new SqlConsumedTokenRepository(store.db),
+    sealedValues: new SqlSealedValueStore(store.db),
   };
 }
