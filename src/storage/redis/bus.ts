@@ -55,7 +55,13 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
-    this.pub.disconnect();
-    this.sub.disconnect();
+    for (const connection of [this.pub, this.sub]) {
+      // Closed mid-handshake (a start-up that failed), ioredis still runs its ready check
+      // and emits an error; reported, it would read as a Redis outage. Errors after
+      // close are nobody's concern, but a listener stays so none is thrown.
+      connection.removeAllListeners('error');
+      connection.on('error', () => {});
+      connection.disconnect();
+    }
   }
 }

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { RedisBus } from '../../src/storage/redis/bus.js';
+import { redisForTest } from '../helpers/redis.js';
+
+const redis = await redisForTest();
+
+describe('the Redis bus', { skip: redis === null }, () => {
+  test('a message published on one node reaches the subscribers of another', async () => {
+    const errors: unknown[] = [];
+    const a = new RedisBus(redis!.url, redis!.prefix, (err) => errors.push(err));
+    const b = new RedisBus(redis!.url, redis!.prefix, (err) => errors.push(err));
+    try {
+      const received = new Promise<string>((resolve) => b.subscribe('topic', resolve));
+      // The subscription is queued until b's connection is up; publish until it lands.
+      let message: string | null = null;
+      for (let i = 0; i < 50 && message === null; i++) {
+        await a.publish('topic', 'hello');
+        message = await Promise.race([received, delay(100).then(() => null)]);
+      }
+      assert.equal(message, 'hello');
+      assert.deepEqual(errors, []);
+    } finally {
+      await a.close();
+      await b.close();
+      await redis!.cleanup();
+    }
+  });
+
+  test('closed while still connecting (a start-up that failed), it reports no error', async () => {
+    // Closed at moments across the connection's set-up, the ready check's included.
+    for (let waitMs = 0; waitMs < 20; waitMs++) {
+      const errors: unknown[] = [];
+      const bus = new RedisBus(redis!.url, redis!.prefix, (err) => errors.push(err));
+      await delay(waitMs / 4);
+      await bus.close();
+      await delay(50);
+      assert.deepEqual(
+        errors.map((e) => String(e)),
+        [],
+        'an error logged while closing would read as an outage',
+      );
+    }
+  });
+});
