@@ -251,7 +251,7 @@ export function renderReport(input: ReportInput): string {
     '## Reproduce',
     '',
     '```sh',
-    'npm run bench -- --quick                  # under two minutes: 3 s measurements, 100,000 users for the scale scenario',
+    'npm run bench -- --quick                  # under two minutes: 2 s measurements, 100,000 users for the scale scenario',
     'npm run bench                             # 10 s measurements, 1,000,000 users',
     'npm run bench -- --scenario token-check   # one scenario (plus the ones it compares against); --store sqlite|postgres',
     'npm run bench -- --scenario refresh --cpu-prof --no-report   # profile the server; summary on stdout',
