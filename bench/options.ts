@@ -106,7 +106,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       // rounds are 1 s each: two of them keep it under two minutes for both stores.
       durationS: quick ? 2 : 10,
       rounds: quick ? 2 : 5,
-      warmupS: quick ? 0.3 : 2,
+      warmupS: quick ? 1 : 2,
     },
     signInConnections: 8,
     limitDurationS: quick ? 1 : 10,

@@ -10,6 +10,15 @@ import { check, loadRow, type ScenarioOutcome } from './types.js';
 /** An answer to a refused sign-in must come within this long. */
 const REFUSAL_BUDGET_MS = 1_000;
 
+/** `200: 31, 503: 540`: how a load's answers split by HTTP status. */
+function statusText(counts: Record<string, number>): string {
+  return (
+    Object.entries(counts)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ') || 'none'
+  );
+}
+
 /**
  * The shortest overload round: the sign-ins are offered one per connection per second,
  * so a round must span a few of those seconds to offer a rate rather than one burst.
@@ -115,8 +124,8 @@ export async function overloadScenario(run: StoreRun): Promise<ScenarioOutcome> 
       },
     ],
     notes: [
-      `${store}: sign-ins offered open-loop at ${offered} req/s (${options.overloadFactor}× the measured limit) over ${offered + held} connections sending one per second (${held} more than the rate, for the ones the server holds), actually sent ${signInResult.offered.toFixed(0)} req/s; ${signInResult.ok} succeeded, ${refusedCount} refused with 503 (${(retryAfterShare * 100).toFixed(0)} % with Retry-After), ${signInResult.responses - signInResult.ok - refusedCount} other failures, ${signInResult.errors} connection errors/timeouts. Latencies of accepted sign-ins include their wait in the hash queue.`,
-      `${store}: ${rounds} alternating rounds of ${roundS.toFixed(1)} s (unloaded, overloaded); token checks per second unloaded ${perRound(measured.unloaded)}, during the overload ${perRound(measured.overloaded.map((r) => r.tokenRound))}.`,
+      `${store}: sign-ins offered open-loop at ${offered} req/s (${options.overloadFactor}× the measured limit) over ${offered + held} connections sending one per second (${held} more than the rate, for the ones the server holds), answered ${(signInResult.responses / signInResult.durationS).toFixed(0)} req/s within the rounds (autocannon counts ${signInResult.offered.toFixed(0)} req/s sent: each connection's one-per-second timer also fires as a round ends, a last burst answered after the round, outside the measurement); ${signInResult.ok} succeeded, ${refusedCount} refused with 503 (${(retryAfterShare * 100).toFixed(0)} % with Retry-After), ${signInResult.responses - signInResult.ok - refusedCount} other answers, ${signInResult.errors} connection errors/timeouts; answers by status: ${statusText(signInResult.statusCounts)}. Latencies of accepted sign-ins include their wait in the hash queue.`,
+      `${store}: ${rounds === 1 ? 'one round' : `${rounds} rounds`} of ${roundS.toFixed(1)} s unloaded then ${roundS.toFixed(1)} s overloaded${rounds === 1 ? '' : ', alternating'}; token checks per second unloaded ${perRound(measured.unloaded)}, during the overload ${perRound(measured.overloaded.map((r) => r.tokenRound))}.`,
       `${store}: the token check meanwhile: ${tokenResult.responses} answers (${tokenResult.ok} successful, ${tokenResult.failed} failed), ${tokenResult.errors} connection errors/timeouts.`,
     ],
   };
