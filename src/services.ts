@@ -360,6 +360,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
         await appsCore.worker.stop();
         await mail.stop();
         await hasher.close();
+        // Last before the store closes: what the steps above recorded is written too.
+        await audit.settled();
         if (!options.store) await store.close();
       },
     };
