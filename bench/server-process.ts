@@ -8,6 +8,8 @@ export interface ServerTarget {
   dataDir: string;
   /** Signing keys are sealed under it, so every restart on one database must reuse it. */
   secret: string;
+  /** Shared counters and revocation (the PostgreSQL runs, when Redis answers). */
+  redis?: { url: string; prefix: string } | undefined;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function startServer(
       DATABASE_URL: target.databaseUrl,
       LATCHKEY_DATA_DIR: target.dataDir,
       LATCHKEY_SECRET: target.secret,
+      ...(target.redis ? { REDIS_URL: target.redis.url, LATCHKEY_REDIS_PREFIX: target.redis.prefix } : {}),
     },
     port,
     readyPath: '/readyz',

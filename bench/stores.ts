@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { StoreName } from './options.js';
 import type { ServerTarget } from './server-process.js';
@@ -15,6 +16,9 @@ export interface StoreTarget extends ServerTarget {
 
 /** Where PostgreSQL is looked for (trust auth on the loopback interface). */
 export const PG_ADMIN_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Where Redis is looked for; the PostgreSQL runs use it when it answers, as a deployment of several nodes would. */
+export const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 function secret(): string {
   return randomBytes(36).toString('base64url'); // 48 characters
@@ -60,18 +64,60 @@ export async function createTarget(kind: StoreName, dataDir: string): Promise<St
     };
   }
   const version = (await postgresVersion()) ?? 'unreachable';
+  const redisVersion = await redisServerVersion();
   const name = `latchkey_bench_${randomBytes(6).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
+  // Keys of this run only, so a shared Redis keeps nothing of it after cleanup.
+  const redis = redisVersion ? { url: REDIS_URL, prefix: `${name}:` } : undefined;
   return {
     name: 'postgres',
-    description: `PostgreSQL ${version} at ${url.host}`,
+    description: redis
+      ? `PostgreSQL ${version} at ${url.host}, with Redis ${redisVersion} at ${new URL(REDIS_URL).host} (shared counters and revocation)`
+      : `PostgreSQL ${version} at ${url.host}, without Redis (none answered at ${new URL(REDIS_URL).host}; counters in the process)`,
     databaseUrl: url.toString(),
     dataDir,
     secret: secret(),
+    redis,
     cleanup: async () => {
       await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      if (redis) await deleteKeys(redis.prefix);
     },
   };
+}
+
+function redisClient(): Redis {
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  return client;
+}
+
+/** Redis's version when it answers, else null. */
+async function redisServerVersion(): Promise<string | null> {
+  const client = redisClient();
+  try {
+    await client.connect();
+    return /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? 'unknown';
+  } catch {
+    return null;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const client = redisClient();
+  try {
+    await client.connect();
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+  } finally {
+    client.disconnect();
+  }
 }
