@@ -31,16 +31,25 @@ export interface AppTotpEnrollment {
  * An app login managing its own second factor, authenticated by its principal token:
  * TOTP enrolment and activation, removal, and recovery codes. The factor rules
  * (replay-proof codes, throttling, sealed secrets, hashed recovery codes) are the
- * core's MfaService; removing the factor or seeing new recovery codes needs a current
- * factor (SignInService.confirm), as the rpc dialect's totp.eject does, so a stolen
- * token alone cannot switch MFA off or mint a way around it.
+ * core's MfaService; enrolling, removing the factor or seeing new recovery codes needs a
+ * current factor (SignInService.confirm), as the rpc dialect's totp.* methods do, so a
+ * stolen token alone cannot take MFA over, switch it off or mint a way around it.
  */
 export class AppMfaService {
   constructor(private readonly deps: AppMfaDeps) {}
 
-  /** A new pending TOTP secret (replacing any pending one), shown once. */
-  async enroll(app: App, token: string): Promise<AppTotpEnrollment> {
+  /**
+   * A new pending TOTP secret (replacing any pending one), shown once. Needs the login's
+   * password when it has one: a stolen token must not enrol the thief's authenticator.
+   */
+  async enroll(
+    app: App,
+    token: string,
+    factor: SecondFactor | undefined,
+    context: RequestContext | undefined,
+  ): Promise<AppTotpEnrollment> {
     const user = await this.owner(app, token);
+    await this.deps.signIn.confirmEnrolment(user, factor, context);
     // The app in the label tells apart the same person's logins of several apps.
     const enrollment = await this.deps.mfa.enroll(user, `${user.username ?? user.id} (${appQName(app)})`);
     return {

@@ -123,6 +123,21 @@ export class SignInService {
   }
 
   /**
+   * Before a login enrols a second factor on its own: the password, when it has one.
+   * Otherwise a stolen token could enrol the thief's authenticator, lock the owner out
+   * of sign-in and then pass every `confirm` with it. A login without a password has
+   * nothing to confirm with, so its token alone enrols (SECURITY.md names the gap).
+   */
+  async confirmEnrolment(
+    user: User,
+    factor: { type: string; token: string } | undefined,
+    context: RequestContext | undefined,
+  ): Promise<void> {
+    if (!user.passwordHash) return;
+    await this.confirm(user, factor, context);
+  }
+
+  /**
    * `lookup` says what a login names: a username or (with an '@') an email address, as
    * the rpc dialect reads it; or exactly one username key, as the apps dialect reads it
    * (its logins may hold '@' and are matched without case folding).

@@ -22,7 +22,7 @@ const ROUTES: Record<string, { statuses: string[]; bearer: boolean }> = {
   '/users/email-code/verify': { statuses: ['200', '400', '413', '415', '429', '500', '503'], bearer: false },
   '/devices': { statuses: ['201', '400', '413', '415', '429', '500', '503'], bearer: false },
   '/auth/mfa/totp/enroll': {
-    statuses: ['200', '400', '401', '409', '413', '415', '500', '503'],
+    statuses: ['200', '400', '401', '409', '413', '415', '429', '500', '503'],
     bearer: true,
   },
   '/auth/mfa/totp/activate': {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { App } from '../../src/identity/types.js';
 import { codeAt, RECOVERY_CODE_COUNT } from '../../src/mfa/index.js';
 import { backends } from '../helpers/backends.js';
-import { ACTIVATE, EJECT, ENROLL, login, mfaLogin, RECOVERY_CODES, wrongCode } from './mfa-support.js';
+import { ACTIVATE, EJECT, ENROLL, enrol, login, mfaLogin, RECOVERY_CODES, wrongCode } from './mfa-support.js';
 import { apps, createApp, isAppsError, readyLogin, signIn, startAppsServer } from './support.js';
 
 const PORTAL = 'acme/portal';
@@ -27,13 +27,15 @@ for (const backend of await backends()) {
 
     /** A ready login without MFA and a principal token of it. */
     async function plainLogin(name: string) {
-      const user = await readyLogin(server, portal, name, `${name}-password-1`);
-      return { user, token: await signIn(server, PORTAL, name, `${name}-password-1`) };
+      const password = `${name}-password-1`;
+      const user = await readyLogin(server, portal, name, password);
+      const token = await signIn(server, PORTAL, name, password);
+      return { user, token, enrol: () => enrol(server, PORTAL, token, password) };
     }
 
     test('enroll: a secret, its otpauth URI and QR code, pending for 15 minutes, not cached', async () => {
-      const { token } = await plainLogin('abe');
-      const res = await apps(server, PORTAL, ENROLL, { token });
+      const abe = await plainLogin('abe');
+      const res = await abe.enrol();
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.deepEqual(Object.keys(res.body), ['secret', 'otpauthUri', 'qrcode', 'expiresInSeconds']);
       const secret = res.body['secret'] as string;
@@ -50,10 +52,11 @@ for (const backend of await backends()) {
     });
 
     test('activate: a code of the enrolled secret switches MFA on; enrolling or activating again is 409', async () => {
-      const { token } = await plainLogin('bea');
-      const first = (await apps(server, PORTAL, ENROLL, { token })).body['secret'] as string;
+      const bea = await plainLogin('bea');
+      const { token } = bea;
+      const first = (await bea.enrol()).body['secret'] as string;
       // Enrolling again replaces the pending secret: the first no longer activates.
-      const secret = (await apps(server, PORTAL, ENROLL, { token })).body['secret'] as string;
+      const secret = (await bea.enrol()).body['secret'] as string;
       assert.notEqual(secret, first);
       const stale = await apps(server, PORTAL, ACTIVATE, {
         token,
@@ -75,7 +78,7 @@ for (const backend of await backends()) {
       assert.equal(ok.status, 204, JSON.stringify(ok.body));
       assert.equal(ok.raw.body, '');
       assert.equal((await login(server, PORTAL, { login: 'bea', password: 'bea-password-1' })).status, 401);
-      assert.deepEqual((await apps(server, PORTAL, ENROLL, { token })).body, ALREADY_ACTIVE);
+      assert.deepEqual((await bea.enrol()).body, ALREADY_ACTIVE);
       const again = await apps(server, PORTAL, ACTIVATE, {
         token,
         json: { secret, code: codeAt(secret, server.clock.now() + 30_000) },
@@ -83,9 +86,33 @@ for (const backend of await backends()) {
       assert.deepEqual(again.body, ALREADY_ACTIVE);
     });
 
+    test("enroll needs the password: a stolen token alone cannot enrol the thief's authenticator", async () => {
+      const { user, token } = await plainLogin('eve');
+      const none = await apps(server, PORTAL, ENROLL, { token });
+      assert.deepEqual(none.body, { status: 401, message: CONFIRM('PASSWORD') });
+      const wrong = await apps(server, PORTAL, ENROLL, {
+        token,
+        json: { secondaryAuthFactor: { type: 'PASSWORD', token: 'not-the-password' } },
+      });
+      assert.deepEqual(wrong.body, { status: 401, message: 'secondaryAuthFactor cannot be verified' });
+      // Nothing is pending, so nothing can be activated, and the owner still signs in alone.
+      assert.equal(await server.services.repos.mfa.findPending(user.id), null);
+      assert.equal((await login(server, PORTAL, { login: 'eve', password: 'eve-password-1' })).status, 200);
+      // Guessing the password here is throttled like any re-authentication.
+      let last = wrong;
+      for (let i = 0; i < 10 && last.status !== 429; i++) {
+        last = await apps(server, PORTAL, ENROLL, {
+          token,
+          json: { secondaryAuthFactor: { type: 'PASSWORD', token: `guess-${i}-password` } },
+        });
+      }
+      assert.equal(last.status, 429);
+    });
+
     test('activate: an enrolment waits 15 minutes, no longer', async () => {
-      const { token } = await plainLogin('cal');
-      const secret = (await apps(server, PORTAL, ENROLL, { token })).body['secret'] as string;
+      const cal = await plainLogin('cal');
+      const { token } = cal;
+      const secret = (await cal.enrol()).body['secret'] as string;
       server.clock.advance(15 * 60_000);
       const late = await apps(server, PORTAL, ACTIVATE, {
         token,
@@ -203,7 +230,7 @@ for (const backend of await backends()) {
       const foreign = await signIn(server, OTHER, 'ida', 'ida-password-1');
       const factor = { secondaryAuthFactor: { type: 'PASSWORD', token: 'ida-password-1' } };
       for (const [path, json] of [
-        [ENROLL, undefined],
+        [ENROLL, factor],
         [ACTIVATE, { secret: mine.secret, code: mine.code() }],
         [EJECT, factor],
         [RECOVERY_CODES, factor],
@@ -216,7 +243,7 @@ for (const backend of await backends()) {
       assert.deepEqual(await server.services.mfa.factors(mine.userId), ['TOTP']);
       assert.deepEqual(await server.services.mfa.factors(theirs.id), []);
       // In its own app the token works.
-      assert.equal((await apps(server, OTHER, ENROLL, { token: foreign })).status, 200);
+      assert.equal((await enrol(server, OTHER, foreign, 'ida-password-1')).status, 200);
     });
 
     test('no token, a malformed or revoked one: 401 on every MFA route', async () => {

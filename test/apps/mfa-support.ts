@@ -20,6 +20,19 @@ export interface MfaLogin {
   code(): string;
 }
 
+/** `POST …/auth/mfa/totp/enroll`, confirmed with the login's password. */
+export function enrol(
+  server: TestServer,
+  qname: string,
+  token: string,
+  password: string,
+): Promise<AppsResponse> {
+  return apps(server, qname, ENROLL, {
+    token,
+    json: { secondaryAuthFactor: { type: 'PASSWORD', token: password } },
+  });
+}
+
 /** A ready login with TOTP enrolled and activated through the dialect; the clock is past the activation's step. */
 export async function mfaLogin(
   server: TestServer,
@@ -30,7 +43,7 @@ export async function mfaLogin(
 ): Promise<MfaLogin> {
   const user = await readyLogin(server, app, login, password);
   const token = await signIn(server, qname, login, password);
-  const enrolled = await apps(server, qname, ENROLL, { token });
+  const enrolled = await enrol(server, qname, token, password);
   assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
   const secret = enrolled.body['secret'] as string;
   const activated = await apps(server, qname, ACTIVATE, {

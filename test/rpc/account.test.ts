@@ -232,9 +232,10 @@ for (const backend of await backends()) {
 
       test('a reset does not bypass MFA: the second factor is still required at sign-in', async () => {
         const who = await actor(server);
-        const enrolled = assertOk(await rpc(server, 'totp.enroll', { userId: who.id }, who.auth))['totp'] as {
-          secret: string;
-        };
+        const confirmed = { secondaryAuthFactor: { type: 'PASSWORD', token: who.password } };
+        const enrolled = assertOk(
+          await rpc(server, 'totp.enroll', { userId: who.id, ...confirmed }, who.auth),
+        )['totp'] as { secret: string };
         assertOk(
           await rpc(
             server,

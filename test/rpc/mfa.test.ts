@@ -18,7 +18,12 @@ for (const backend of await backends()) {
     async function mfaUser() {
       const user = await seedUser(server);
       const token = await signIn(server, user.username!, user.password);
-      const enrolled = await rpc(server, 'totp.enroll', { userId: user.id }, bearer(token));
+      const enrolled = await rpc(
+        server,
+        'totp.enroll',
+        { userId: user.id, secondaryAuthFactor: { type: 'PASSWORD', token: user.password } },
+        bearer(token),
+      );
       assert.equal(enrolled.body.ok, true, JSON.stringify(enrolled.body));
       const totp = enrolled.body['totp'] as { secret: string; qrcode: string; isPendingActivation: boolean };
       assert.match(totp.qrcode, /^data:image\/png;base64,/);
@@ -200,6 +205,43 @@ for (const backend of await backends()) {
       assert.equal(details[0]?.type, 'any.allowOnly');
     });
 
+    test('enrolling yourself needs your password: a stolen token cannot enrol a factor and take the account over', async () => {
+      const user = await seedUser(server);
+      const token = await signIn(server, user.username!, user.password);
+      const none = await rpc(server, 'totp.enroll', { userId: user.id }, bearer(token));
+      assert.equal(none.body.error?.code, 10034);
+      assert.deepEqual(none.body.error?.['applicableAuthFactorTypes'], ['PASSWORD']);
+      const wrong = await rpc(
+        server,
+        'totp.enroll',
+        { userId: user.id, secondaryAuthFactor: { type: 'PASSWORD', token: 'not-the-password' } },
+        bearer(token),
+      );
+      assert.equal(wrong.body.error?.code, 10035);
+      assert.equal(await server.services.repos.mfa.findPending(user.id), null);
+      // So the thief has no factor to pass user.update's confirmation with, and the password stays.
+      const takeover = await rpc(
+        server,
+        'user.update',
+        {
+          id: user.id,
+          password: 'the-thief-password',
+          secondaryAuthFactor: { type: 'TOTP', token: '123456' },
+        },
+        bearer(token),
+      );
+      assert.equal(takeover.body.ok, false);
+      assert.ok(await signIn(server, user.username!, user.password));
+    });
+
+    test('a superuser enrols another user without a factor of their own', async () => {
+      const root = await seedUser(server, { superuser: true });
+      const rootToken = await signIn(server, root.username!, root.password);
+      const user = await seedUser(server);
+      const res = await rpc(server, 'totp.enroll', { userId: user.id }, bearer(rootToken));
+      assert.equal(res.body.ok, true, JSON.stringify(res.body));
+    });
+
     test('enroll and activate errors: 10032 when active, 10027 for another secret, 10031 for a wrong code, 10012 for others', async () => {
       const { user, token } = await mfaUser();
       assert.equal(
@@ -208,9 +250,14 @@ for (const backend of await backends()) {
       );
       const fresh = await seedUser(server);
       const freshToken = await signIn(server, fresh.username!, fresh.password);
-      const enrolled = (await rpc(server, 'totp.enroll', { userId: fresh.id }, bearer(freshToken))).body[
-        'totp'
-      ] as { secret: string };
+      const enrolled = (
+        await rpc(
+          server,
+          'totp.enroll',
+          { userId: fresh.id, secondaryAuthFactor: { type: 'PASSWORD', token: fresh.password } },
+          bearer(freshToken),
+        )
+      ).body['totp'] as { secret: string };
       const other = 'A'.repeat(32);
       assert.equal(
         (

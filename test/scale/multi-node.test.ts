@@ -153,7 +153,10 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
       await callRpc(a.url, 'session.issueToken', { user: 'road', password: 'password-of-road' })
     )['token'] as string;
     const me = (await callRpc(a.url, 'user.info', {}, token))['user'] as { id: string };
-    const enrolled = (await callRpc(a.url, 'totp.enroll', { userId: me.id }, token))['totp'] as {
+    const confirmed = { secondaryAuthFactor: { type: 'PASSWORD', token: 'password-of-road' } };
+    const enrolled = (await callRpc(a.url, 'totp.enroll', { userId: me.id, ...confirmed }, token))[
+      'totp'
+    ] as {
       secret: string;
     };
     // Activate with the previous step's code, so the current one is still unused.

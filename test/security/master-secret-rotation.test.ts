@@ -42,9 +42,14 @@ for (const backend of await backends()) {
         const mfaUser = await seedUser(server);
         const pendingUser = await seedUser(server);
         const token = await signIn(server, mfaUser.username!, mfaUser.password);
-        const { secret } = (await rpc(server, 'totp.enroll', { userId: mfaUser.id }, bearer(token))).body[
-          'totp'
-        ] as { secret: string };
+        const { secret } = (
+          await rpc(
+            server,
+            'totp.enroll',
+            { userId: mfaUser.id, secondaryAuthFactor: { type: 'PASSWORD', token: mfaUser.password } },
+            bearer(token),
+          )
+        ).body['totp'] as { secret: string };
         const activated = await rpc(
           server,
           'totp.activate',
@@ -54,7 +59,12 @@ for (const backend of await backends()) {
         assert.equal(activated.body.ok, true, JSON.stringify(activated.body));
         const enrol = async (user: { id: string; username: string | null; password: string }) => {
           const userToken = await signIn(server!, user.username!, user.password);
-          const enrolled = await rpc(server!, 'totp.enroll', { userId: user.id }, bearer(userToken));
+          const enrolled = await rpc(
+            server!,
+            'totp.enroll',
+            { userId: user.id, secondaryAuthFactor: { type: 'PASSWORD', token: user.password } },
+            bearer(userToken),
+          );
           return { userToken, secret: (enrolled.body['totp'] as { secret: string }).secret };
         };
         const { userToken: pendingToken, secret: pendingSecret } = await enrol(pendingUser);

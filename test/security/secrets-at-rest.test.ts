@@ -47,9 +47,9 @@ for (const backend of await backends()) {
         (c) => c.name === 'session',
       )!.value;
       secrets['cookie signature'] = cookie.split('.')[2]!;
-      const totp = (await rpc(server, 'totp.enroll', { userId: user.id }, bearer(refreshed))).body[
-        'totp'
-      ] as { secret: string };
+      const confirmed = { secondaryAuthFactor: { type: 'PASSWORD', token: password } };
+      const totp = (await rpc(server, 'totp.enroll', { userId: user.id, ...confirmed }, bearer(refreshed)))
+        .body['totp'] as { secret: string };
       secrets['TOTP secret'] = totp.secret;
       await rpc(
         server,

@@ -104,7 +104,7 @@ async function mfaFlows(r: Recorder, app: App): Promise<void> {
   const enrolled = await r.post(
     op('/auth/mfa/totp/enroll'),
     `${BASE}/auth/mfa/totp/enroll`,
-    undefined,
+    { secondaryAuthFactor: { type: 'PASSWORD', token: password } },
     200,
     bearer,
   );

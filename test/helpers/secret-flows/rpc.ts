@@ -28,7 +28,8 @@ export async function rpcFlows(r: Recorder): Promise<void> {
   );
   const bearer = { authorization: `Bearer ${refreshed}` };
 
-  const enrolled = (await call('totp.enroll', { userId: user.id }, bearer)).body['totp'] as {
+  const confirmed = { secondaryAuthFactor: { type: 'PASSWORD', token: password } };
+  const enrolled = (await call('totp.enroll', { userId: user.id, ...confirmed }, bearer)).body['totp'] as {
     secret: string;
   };
   const totpSecret = r.secret('rpc TOTP secret', enrolled.secret);

@@ -16,7 +16,7 @@ import {
 const EXTENSION = 'Latchkey extension: the reference has no second factor.';
 const ALREADY_ACTIVE = 'TOTP is already active for this login; eject it first';
 
-/** Eject and new recovery codes: the login confirms with a current factor (its password or a TOTP code). */
+/** Enrolment, eject and new recovery codes: the login confirms with a current factor (its password or a TOTP code). */
 const CONFIRM_WORDS: Rewording = {
   auth_factor_required: (err) =>
     `a current factor is required: send secondaryAuthFactor {type, token}; type ${applicableTypes(err)}`,
@@ -44,15 +44,22 @@ export function mfaRoutes(core: AppsCore, config: Config): AppsRoute[] {
     {
       path: '/auth/mfa/totp/enroll',
       summary: 'Start TOTP enrolment: a new secret, its otpauth URI and QR code (Latchkey extension)',
-      description: `${EXTENSION} Takes no body. The secret waits 15 minutes for \`…/auth/mfa/totp/activate\`; enrolling again replaces it.`,
+      description: `${EXTENSION} \`secondaryAuthFactor\` is the login's password (\`PASSWORD\`), so that a stolen token alone cannot enrol an authenticator; a login without a password sends no body. The secret waits 15 minutes for \`…/auth/mfa/totp/activate\`; enrolling again replaces it. Wrong factors are throttled per login (429).`,
       bearer: true,
+      body: FactorBody,
       response: {
         200: TotpEnrollResult,
-        ...appsErrors([400, 401, 409, 413, 415, 500, 503], { 409: ALREADY_ACTIVE }),
+        ...appsErrors([400, 401, 409, 413, 415, 429, 500, 503], {
+          401: 'The token refused, or `secondaryAuthFactor` missing or wrong',
+          409: ALREADY_ACTIVE,
+        }),
       },
-      words: { conflict: ALREADY_ACTIVE },
-      handler: async ({ app, request, reply }) =>
-        reply.send(await core.mfa.enroll(app, authorizationToken(request))),
+      words: { ...CONFIRM_WORDS, conflict: ALREADY_ACTIVE },
+      handler: async ({ app, request, reply }) => {
+        const token = authorizationToken(request);
+        const { secondFactor } = factorArgs(rawBody(request));
+        return reply.send(await core.mfa.enroll(app, token, secondFactor, contextOf(request, config)));
+      },
     },
     {
       path: '/auth/mfa/totp/activate',

@@ -139,7 +139,9 @@ export const UserListBody = Type.Object(
 
 export type Schema = TSchema;
 
-export const TotpEnrollBody = Type.Object({ userId: Id }, strict);
+/** A totp.* call on a user; for your own account a current factor confirms it (a stolen token alone must not do it). */
+const TotpUserBody = Type.Object({ userId: Id, secondaryAuthFactor: Type.Optional(ChangeFactor) }, strict);
+export const TotpEnrollBody = TotpUserBody;
 export const TotpActivateBody = Type.Object(
   {
     userId: Id,
@@ -148,10 +150,7 @@ export const TotpActivateBody = Type.Object(
   },
   strict,
 );
-export const TotpEjectBody = Type.Object(
-  { userId: Id, secondaryAuthFactor: Type.Optional(ChangeFactor) },
-  strict,
-);
+export const TotpEjectBody = TotpUserBody;
 
 // ---------------------------------------------------------------- identity management
 

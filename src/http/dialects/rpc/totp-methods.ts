@@ -30,10 +30,18 @@ export const TOTP_METHODS = [
     response: RESPONSES.totpEnrollment,
     auth: 'required',
     body: TotpEnrollBody,
-    summary: 'Start TOTP enrollment: a secret and its QR code, pending activation for 15 minutes',
+    summary:
+      'Start TOTP enrollment: a secret and its QR code, pending activation for 15 minutes; yourself with your current password',
     handler: async (ctx) => {
       const user = await target(ctx);
       if (await ctx.services.mfa.hasTotp(user.id)) throw duplicate(user);
+      if (principalOf(ctx).userId === user.id) {
+        await ctx.services.signIn.confirmEnrolment(
+          user,
+          ctx.body.secondaryAuthFactor,
+          contextOf(ctx.request, ctx.services.config),
+        );
+      }
       const enrollment = await ctx.services.mfa.enroll(user, primaryEmail(user) ?? user.username ?? user.id);
       return { totp: { secret: enrollment.secret, qrcode: enrollment.qrcode, isPendingActivation: true } };
     },
