@@ -48,6 +48,19 @@ describe('attempt counters on Redis behave exactly like the in-memory ones', { s
     }
   });
 
+  test("a counter past its window is forgotten by the callers' clock too, as in memory", async () => {
+    const trail = async (limiter: AttemptLimiter) => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 8; i++) out.push(await limiter.attempt('window', ACCOUNT_POLICY, 9_000_000));
+      // Past the block and the window by the injected clock, long before Redis's own expiry.
+      out.push(await limiter.attempt('window', ACCOUNT_POLICY, 9_000_000 + 2 * ACCOUNT_POLICY.windowMs));
+      return out;
+    };
+    const redisTrail = await trail(new RedisAttemptLimiter(client, redis!.prefix));
+    assert.deepEqual(redisTrail, await trail(new MemoryAttemptLimiter()));
+    assert.deepEqual(redisTrail.at(-1), { allowed: true, retryAfterMs: 0, failures: 1 });
+  });
+
   test('counters expire with the policy window', async () => {
     const limiter = new RedisAttemptLimiter(client, redis!.prefix);
     await limiter.attempt('ttl', ACCOUNT_POLICY, 0);

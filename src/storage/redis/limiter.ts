@@ -15,6 +15,12 @@ local cap = tonumber(ARGV[4])
 local window = tonumber(ARGV[5])
 local failures = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
 local blocked = tonumber(redis.call('HGET', KEYS[1], 'b') or '0')
+-- Forgotten by the callers' clock, as in memory, not only by Redis's own (PEXPIRE below).
+local expires = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if expires > 0 and expires <= now then
+  failures = 0
+  blocked = 0
+end
 if blocked > now then
   return {0, blocked - now, failures}
 end
@@ -24,7 +30,7 @@ if failures > free then
   delay = math.min(base * (2 ^ math.min(failures - free - 1, 30)), cap)
 end
 local until_ = now + delay
-redis.call('HSET', KEYS[1], 'f', failures, 'b', until_)
+redis.call('HSET', KEYS[1], 'f', failures, 'b', until_, 'e', now + math.max(delay, window))
 redis.call('PEXPIRE', KEYS[1], math.max(delay, window))
 return {1, 0, failures}
 `;
