@@ -16,6 +16,12 @@ export interface ActivationToken {
   email: string;
   /** SHA-256 (hex) of the secret in the link. */
   tokenHash: string;
+  /**
+   * The password of the sign-up that sent this link, set when the link is used: the
+   * address's owner, by using the link of their own sign-up, decides the password, and an
+   * earlier sign-up by someone else for the same address does not (null: keep the account's).
+   */
+  passwordHash: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -27,6 +33,8 @@ export interface ActivationTokenRepository {
    * it; null otherwise. Atomic: of concurrent calls with one hash, exactly one wins.
    */
   consume(tokenHash: string, now: number): Promise<ActivationToken | null>;
+  /** Deletes every link of a user (once the account is active, no other link may set its password). */
+  deleteForUser(userId: string): Promise<number>;
   /** Deletes tokens that expired before `before` (used or not); returns how many. */
   deleteExpiredBefore(before: number): Promise<number>;
 }
@@ -138,13 +146,14 @@ export class RegistrationService {
     await this.pruneExpired();
     const created = await this.createPending(app.id, email, passwordHash);
     if (created) {
-      await this.sendActivation(app, created, email, redirect);
+      await this.sendActivation(app, created, email, redirect, passwordHash);
       return 'created';
     }
     const existing = await this.userRepo.findByLogin(app.id, email);
     const address = existing?.emails.find((e) => emailKey(e.address) === emailKey(email));
     if (existing && address && !existing.isActive && !isDeactivated(existing, this.clock.now())) {
-      await this.sendActivation(app, existing, address.address, redirect);
+      // The account keeps its password until a link is used: this sign-up's link sets this one.
+      await this.sendActivation(app, existing, address.address, redirect, passwordHash);
       return 'resent';
     }
     return 'exists';
@@ -190,6 +199,7 @@ export class RegistrationService {
     user: User,
     address: string,
     redirect: string | null,
+    passwordHash: string,
   ): Promise<void> {
     const secret = newSecret(32);
     const now = this.clock.now();
@@ -199,6 +209,7 @@ export class RegistrationService {
       userId: user.id,
       email: address,
       tokenHash: sha256Hex(secret),
+      passwordHash,
       createdAt: now,
       expiresAt: now + this.settings.activationTtlMs,
     });
@@ -210,8 +221,11 @@ export class RegistrationService {
   }
 
   /**
-   * Uses an activation link: the account becomes active and the address the link was
-   * sent to becomes verified. Unknown, used and expired links all fail alike.
+   * Uses an activation link: the account becomes active, the address the link was sent
+   * to becomes verified, and the password is the one of the sign-up that sent this link.
+   * Unknown, used and expired links all fail alike, and so does any link of an account
+   * that is active already: its other links are deleted on activation, and one still in
+   * flight must not set the password of a live account.
    */
   async activate(token: string): Promise<User> {
     const invalid = () => new LatchkeyError('invalid_input', 'Invalid or expired activation token');
@@ -219,17 +233,18 @@ export class RegistrationService {
     const used = await this.tokens.consume(sha256Hex(token), this.clock.now());
     if (!used) throw invalid();
     const user = await this.userRepo.findById(used.appId, used.userId);
-    if (!user) throw invalid();
+    if (!user || user.isActive) throw invalid();
     const emails = user.emails.map((e) =>
       emailKey(e.address) === emailKey(used.email) ? { ...e, isVerified: true } : e,
     );
     const activated = await this.userRepo.update(
       user.appId,
       user.id,
-      { isActive: true, emails },
+      { isActive: true, emails, ...(used.passwordHash ? { passwordHash: used.passwordHash } : {}) },
       this.clock.now(),
     );
     if (!activated) throw invalid();
+    await this.tokens.deleteForUser(user.id);
     return activated;
   }
 }

@@ -14,6 +14,7 @@ function token(appId: string, userId: string, overrides: Partial<ActivationToken
     userId,
     email: 'new@acme.com',
     tokenHash: sha256Hex(newId()),
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
     createdAt: T0,
     expiresAt: T0 + HOUR,
     ...overrides,
@@ -45,6 +46,21 @@ for (const backend of await backends()) {
           'expired at exp',
         );
         assert.deepEqual(await f.repos.activationTokens.consume(late.tokenHash, T0 + HOUR - 1), late);
+      }));
+
+    test("a link keeps its sign-up's password hash (or none); deleteForUser drops every link of that user only", () =>
+      withStore(backend, async (f) => {
+        const app = await createApp(f.repos);
+        const u = await f.repos.users.create(newUser(app.id), T0);
+        const other = await f.repos.users.create(newUser(app.id), T0);
+        const withHash = token(app.id, u.id);
+        const without = token(app.id, u.id, { passwordHash: null });
+        const theirs = token(app.id, other.id);
+        for (const t of [withHash, without, theirs]) await f.repos.activationTokens.create(t);
+        assert.deepEqual(await f.repos.activationTokens.consume(without.tokenHash, T0), without);
+        assert.equal(await f.repos.activationTokens.deleteForUser(u.id), 2);
+        assert.equal(await f.repos.activationTokens.consume(withHash.tokenHash, T0), null);
+        assert.deepEqual(await f.repos.activationTokens.consume(theirs.tokenHash, T0), theirs);
       }));
 
     test('race: 20 concurrent consumes of one token, exactly one wins', () =>

@@ -189,8 +189,34 @@ for (const backend of await backends()) {
       assert.equal(await outboxCount(server, email), 2, 'the pending account got a second link');
       assert.notEqual(first.path, second.path);
       assert.equal((await call(server, 'GET', second.path)).status, 200);
-      // The second sign-up's password was not taken: the account keeps the first one.
       assert.equal((await post(server, '/auth/login', { email, password: PASSWORD })).status, 201);
+    });
+
+    test("pre-hijack: the link used decides the password, so a stranger's earlier sign-up for the address does not", async () => {
+      const email = address();
+      const strangers = 'the strangers password 1';
+      const owners = 'the owners own password 2';
+      const stranger = await signUp(email, { password: strangers });
+      const owner = await signUp(email, { password: owners });
+      // Before activation, the stranger's password only ever says "Not Activated".
+      assert.equal(
+        (await post(server, '/auth/login', { email, password: strangers })).raw.body,
+        JSON.stringify(NOT_ACTIVATED),
+      );
+      assert.equal((await call(server, 'GET', owner.path)).status, 200);
+      assert.equal((await post(server, '/auth/login', { email, password: owners })).status, 201);
+      assert.equal(
+        (await post(server, '/auth/login', { email, password: strangers })).raw.body,
+        JSON.stringify(INVALID_LOGIN),
+      );
+      // The stranger's link, unused and unexpired, no longer works: it cannot set its password now.
+      assertFeathersError(
+        await call(server, 'GET', stranger.path),
+        400,
+        'BadRequest',
+        'Invalid or expired activation token',
+      );
+      assert.equal((await post(server, '/auth/login', { email, password: owners })).status, 201);
     });
 
     test('bad input: weak password, invalid address, missing fields are BadRequest 400', async () => {

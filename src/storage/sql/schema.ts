@@ -222,6 +222,8 @@ export interface ActivationTokensTable {
   /** The address the link was sent to; using the link verifies it. */
   email: string;
   token_hash: string;
+  /** The password hash of the sign-up that sent the link (null in links from before migration 009). */
+  password_hash: string | null;
   created_at: number;
   expires_at: number;
   used_at: number | null;

@@ -7,6 +7,7 @@ import { feathers } from './005_feathers.js';
 import { spa } from './006_spa.js';
 import { identity } from './007_identity.js';
 import { audit } from './008_audit.js';
+import { signupPasswords } from './009_signup_passwords.js';
 
 /** Migrations live in code (not files on disk) so the compiled package carries them. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006_spa': spa,
   '007_identity': identity,
   '008_audit': audit,
+  '009_signup_passwords': signupPasswords,
 };
 
 export const migrationProvider: MigrationProvider = {

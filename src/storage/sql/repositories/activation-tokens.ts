@@ -8,6 +8,7 @@ const toToken = (r: ActivationTokensTable): ActivationToken => ({
   userId: r.user_id,
   email: r.email,
   tokenHash: r.token_hash,
+  passwordHash: r.password_hash,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
 });
@@ -24,6 +25,7 @@ export class SqlActivationTokenRepository implements ActivationTokenRepository {
         user_id: token.userId,
         email: token.email,
         token_hash: token.tokenHash,
+        password_hash: token.passwordHash,
         created_at: token.createdAt,
         expires_at: token.expiresAt,
         used_at: null,
@@ -44,6 +46,14 @@ export class SqlActivationTokenRepository implements ActivationTokenRepository {
       .returningAll()
       .executeTakeFirst();
     return row ? toToken(row) : null;
+  }
+
+  async deleteForUser(userId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('activation_tokens')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async deleteExpiredBefore(before: number): Promise<number> {
