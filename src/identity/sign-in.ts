@@ -171,12 +171,14 @@ export class SignInService {
       this.onAttempt(appId, 'invalid_credentials', user?.id ?? null, context);
       throw new LatchkeyError('invalid_credentials', 'Invalid user or password');
     }
-    await this.throttle.succeeded(accountKey, addressKey ? [addressKey] : []);
-    // Only someone who knows the password learns that the account waits for activation.
+    // Only someone who knows the password learns that the account waits for activation. The
+    // attempt stays counted: were the counter cleared here, a later wrong password would show
+    // (401 against 429) that the password just chosen at sign-up opened a new, pending account.
     if (!user.isActive) {
       this.onAttempt(appId, 'not_activated', user.id, context);
       throw new LatchkeyError('user_not_activated', 'Not Activated');
     }
+    await this.throttle.succeeded(accountKey, addressKey ? [addressKey] : []);
     if (user.passwordHash && this.hasher.needsRehash(user.passwordHash)) {
       const passwordHash = await this.hasher.hash(password);
       await this.users.update(appId, user.id, { passwordHash }, this.clock.now());

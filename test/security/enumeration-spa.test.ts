@@ -143,3 +143,37 @@ for (const backend of (await backends()).slice(0, 1)) {
     });
   });
 }
+
+for (const backend of (await backends()).slice(0, 1)) {
+  describe(`spa sign-in throttle does not tell a pending account from a taken address (${backend.name})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(backend);
+    });
+    after(async () => server.close());
+
+    /**
+     * Five wrong passwords, then the password the prober chose at sign-up, then a wrong one:
+     * the last answer is the same whether the sign-up created a pending account (the chosen
+     * password is right, but the account is not activated) or the address was taken (it is wrong).
+     */
+    async function probe(email: string, chosen: string): Promise<number[]> {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push((await spa(server, '/login', { email, password: `wrong-${i}-pw` })).status);
+      statuses.push((await spa(server, '/login', { email, password: chosen })).status);
+      statuses.push((await spa(server, '/login', { email, password: 'wrong-again-pw' })).status);
+      return statuses;
+    }
+
+    test('the right password of an account waiting for activation does not clear the counter', async () => {
+      const appId = server.services.defaultApp.id;
+      const pending = await seedUser(server);
+      await server.services.repos.users.update(appId, pending.id, { isActive: false }, server.clock.now());
+      const taken = await seedUser(server);
+      const expected = [401, 401, 401, 401, 401, 401, 429];
+      assert.deepEqual(await probe(pending.emails[0]!.address, pending.password), expected);
+      assert.deepEqual(await probe(taken.emails[0]!.address, 'the probers chosen password'), expected);
+    });
+  });
+}
