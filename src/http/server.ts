@@ -19,6 +19,7 @@ import { registerRpc } from './dialects/rpc/index.js';
 import { registerRpcPages } from './dialects/rpc/pages.js';
 import { registerSpa } from './dialects/spa/index.js';
 import { HTTP_STATUS } from './errors.js';
+import { redactedPath } from './log-path.js';
 import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
@@ -39,8 +40,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
       serializers: {
-        // Paths only: query strings can carry one-time tokens and must not reach the logs.
-        req: (req) => ({ method: req.method, path: String(req.url).split('?')[0], remoteAddress: req.ip }),
+        // Paths only, tokens masked: query strings and misplaced JWTs must not reach the logs.
+        req: (req) => ({ method: req.method, path: redactedPath(String(req.url)), remoteAddress: req.ip }),
         res: (res) => ({ statusCode: res.statusCode }),
       },
     },

@@ -145,6 +145,39 @@ for (const backend of await backends()) {
       assertFeathersError(await post(server, '/auth/token', { token }), 401, 'NotAuthenticated');
     });
 
+    test('a token in a path no route takes (trailing slash, deeper path) never reaches the request log', async () => {
+      const user = await feathersUser(server);
+      const token = await login(server, user.email, user.password);
+      const encoded = token.replaceAll('.', '%2E');
+      const paths = [
+        `/authentication/${token}/`,
+        `/authentication/${token}/x`,
+        `/authentication/x/${token}`,
+        `/authentication/${encoded}/`,
+        `/auth/${token}`,
+      ];
+      for (const [i, url] of paths.entries()) {
+        const requestId = `log-path-${i}`;
+        const res = await server.app.inject({
+          method: 'DELETE',
+          url,
+          headers: { 'x-request-id': requestId },
+        });
+        assert.equal(res.statusCode, 404, url);
+        const lines = server.logs.filter((line) => line.includes(`"reqId":"${requestId}"`));
+        assert.ok(
+          lines.some((line) => line.includes('"msg":"request"')),
+          `the request to ${url} was logged`,
+        );
+      }
+      const logs = server.logs.join('');
+      // The header is every token's; the claims and the signature are this token's alone.
+      for (const part of token.split('.').slice(1)) {
+        assert.ok(!logs.includes(part), 'the logs hold part of the token');
+      }
+      assert.ok(!logs.includes(token.split('.')[0]!), "the logs hold a token's header");
+    });
+
     test("DELETE without a token: 401 'Not authenticated'; other verbs 405; deeper paths 404", async () => {
       assertFeathersError(
         await call(server, 'DELETE', '/authentication'),

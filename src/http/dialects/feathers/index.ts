@@ -379,6 +379,9 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     app.route({
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       url,
+      // A catch-all matches anything, the access token too (`DELETE /authentication/<token>/`):
+      // the request log shows the template, whatever shape the token has.
+      config: { secretPath: true },
       schema: {
         summary: 'No such route (NotFound)',
         tags: TAGS,
