@@ -6,7 +6,7 @@ import type { MfaService } from '../mfa/index.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import { sha256Hex } from '../shared/ids.js';
 import type { RequestContext } from '../shared/request-context.js';
-import type { AliasService } from './aliases.js';
+import { type AliasService, userNameKey } from './aliases.js';
 import type { LoginLinkService } from './login-links.js';
 import type { SpaMethod } from './types.js';
 
@@ -149,9 +149,15 @@ function loginOf(user: User): string | null {
   return user.username ?? primaryEmail(user);
 }
 
-/** No account can have this login: ':' is not allowed in usernames and there is no '@'. */
+/**
+ * No account can have this login: ':' is not allowed in usernames and there is no '@'.
+ * Built from the user name as the alias look-up reads it (userNameKey), so that every
+ * spelling the look-up takes for one alias shares one attempt counter whether the alias
+ * exists or not: a counter per spelling would let a 401 after another spelling's 429
+ * reveal that the alias is missing. The survey id is matched exactly, so used as sent.
+ */
 function unmatchableLogin(surveyId: string, userName: string): string {
-  return `alias:${sha256Hex(`${surveyId}\n${userName}`).slice(0, 40)}`;
+  return `alias:${sha256Hex(`${surveyId}\n${userNameKey(userName)}`).slice(0, 40)}`;
 }
 
 function invalid(): LatchkeyError {

@@ -318,6 +318,36 @@ for (const backend of await backends()) {
       assert.equal((await spa(server, '/login/alias', body(user.password))).status, 200);
     });
 
+    test('/login/alias: a missing alias is throttled under the name as aliases are looked up (any case, any Unicode composition), as an existing one is', async () => {
+      const user = await seedUser(server);
+      await server.services.spa.aliases.create(server.services.defaultApp.id, {
+        userId: user.id,
+        surveyId: 'enumeration',
+        userName: 'Renée-42',
+      });
+      // Typed in NFC lower case, then retried in NFD upper case: one name to the alias look-up.
+      const typed = (name: string) => name.normalize('NFC').toLowerCase();
+      const retyped = (name: string) => name.normalize('NFD').toUpperCase();
+      const answers = [];
+      for (const name of ['Renée-42', 'Zoë-42']) {
+        const body = (userName: string, password: string) => ({
+          userName,
+          password,
+          surveyId: 'enumeration',
+        });
+        for (let i = 0; i < 6; i++) {
+          const failed = await spa(server, '/login/alias', body(typed(name), `wrong-${i}-password`));
+          assert.equal(failed.status, 401, name);
+        }
+        answers.push(await spa(server, '/login/alias', body(retyped(name), 'wrong-7-password')));
+      }
+      const [existing, missing] = answers;
+      assert.equal(existing!.status, 429, 'the existing alias is throttled under its normalised name');
+      assert.equal(missing!.status, existing!.status, 'the missing alias answers as the existing one does');
+      assert.deepEqual(missing!.body, existing!.body);
+      assert.equal(missing!.headers['retry-after'], existing!.headers['retry-after']);
+    });
+
     test('/login/token: past 50 failures from one address, 429 with Retry-After (a valid link too)', async () => {
       const user = await seedUser(server);
       const { token } = await server.services.spa.loginLinks.create(server.services.defaultApp.id, {
