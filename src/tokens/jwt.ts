@@ -138,7 +138,11 @@ export class TokenService {
       throw invalid();
     const kind = kinds.find((k) => typHeader(k) === header.typ);
     if (!kind) throw invalid();
-    const key = this.keys.verificationKey(header.kid, now);
+    // A kid this node has never seen may be another node's key from a moment ago; only this
+    // path waits for storage, never a token already remembered (verifyCached).
+    const key =
+      this.keys.verificationKey(header.kid, now) ??
+      ((await this.keys.holdsAfterReload(header.kid)) ? this.keys.verificationKey(header.kid, now) : null);
     if (!key) throw invalid();
     try {
       const { payload } = await jwtVerify(token, key.publicKey, {

@@ -22,12 +22,21 @@ export interface KeyStatus {
 }
 
 /**
+ * How often, at most, tokens naming a key this node does not hold make it re-read the keys:
+ * anyone can send made-up kids, and each may cost no more than a share of one query a second.
+ */
+export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1000;
+
+/**
  * The Ed25519 signing keys: the newest signs, older ones keep verifying until the
  * tokens they signed have expired. Private keys exist in clear only in memory.
  */
 export class KeyRing {
   private signer: { kid: string; privateKey: KeyObject } | null = null;
   private keys = new Map<string, VerificationKey>();
+  /** The re-read a token with an unknown kid started, which every such token meanwhile waits for. */
+  private unknownKidReload: Promise<unknown> | null = null;
+  private unknownKidReloadAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly repo: KeyRepository,
@@ -112,6 +121,30 @@ export class KeyRing {
   }
 
   private fingerprint = '';
+
+  /**
+   * Whether this node holds `kid`, re-reading the keys first when it does not: another node
+   * may have rotated a moment ago, before its announcement (or, without Redis, this node's
+   * poll) arrived, and must not have its new tokens refused meanwhile. Re-reads at most once
+   * per UNKNOWN_KID_RELOAD_INTERVAL_MS, concurrent callers sharing one read; a kid still
+   * unknown afterwards is unknown. A store that cannot be read counts as no news here (the
+   * token is refused as before); the periodic reload reports it.
+   */
+  async holdsAfterReload(kid: string): Promise<boolean> {
+    if (this.keys.has(kid)) return true;
+    if (!this.unknownKidReload) {
+      const now = this.now();
+      if (now - this.unknownKidReloadAt < UNKNOWN_KID_RELOAD_INTERVAL_MS) return false;
+      this.unknownKidReloadAt = now;
+      this.unknownKidReload = this.reload()
+        .catch(() => false)
+        .finally(() => {
+          this.unknownKidReload = null;
+        });
+    }
+    await this.unknownKidReload;
+    return this.keys.has(kid);
+  }
 
   signingKey(): { kid: string; privateKey: KeyObject } {
     if (!this.signer) throw new Error('key ring not loaded');
