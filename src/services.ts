@@ -196,8 +196,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
         refreshGraceMs: config.refreshGraceSeconds * 1000,
       },
     );
-    await sessions.primeRevocations(horizon);
-    const revocationSync = new RevocationSync(repos.sessions, revocations, clock);
+    // The database's revocations go into this node's own set: each node reads them itself.
+    const revocationSync = new RevocationSync(repos.sessions, memoryRevocations, clock);
+    await revocationSync.prime(horizon);
     revocationSync.onError = (err) => log.error({ err }, 'revocation sync: store unreachable');
     // Keys rotated elsewhere (another node, the CLI): broadcast when there is a bus, and re-read every 10 s anyway.
     const keyWatch = new KeyWatch(keys, tokens, bus, (err) => log.error({ err }, 'key reload failed'));

@@ -56,7 +56,7 @@ export class TenancyService {
     let afterId: string | undefined;
     for (;;) {
       const page = await this.users.list(app.id, { limit: 500, ...(afterId ? { afterId } : {}) });
-      for (const user of page) await this.sessions.revokeAllForUser(user.id, 'app_removed');
+      for (const user of page) await this.sessions.endAllBeforeDeletion(user.id, 'app_removed');
       if (page.length < 500) break;
       afterId = page.at(-1)!.id;
     }

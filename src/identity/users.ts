@@ -15,6 +15,8 @@ export interface SessionRevoker {
     options?: { at?: number; except?: string },
   ): Promise<number>;
   cancelScheduledRevocations(userId: string, reason: string): Promise<number>;
+  /** Ends every session of a user whose rows are about to be deleted with it. */
+  endAllBeforeDeletion(userId: string, reason: string): Promise<number>;
 }
 
 export interface CreateUserInput {
@@ -143,7 +145,7 @@ export class UserService {
     await this.get(appId, id);
     // Revoke first: deleting the user deletes its session rows, and the in-memory
     // revoked set must already know them when that happens.
-    await this.sessions.revokeAllForUser(id, 'user_deleted');
+    await this.sessions.endAllBeforeDeletion(id, 'user_deleted');
     await this.users.delete(appId, id);
     this.onEvent({ type: 'user.deleted', appId, userId: id }, context);
   }

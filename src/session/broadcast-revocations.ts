@@ -44,6 +44,10 @@ export class BroadcastRevocationList implements RevocationList {
     return this.local.isRevoked(sessionId, now);
   }
 
+  scheduledAfter(now: number): string[] {
+    return this.local.scheduledAfter(now);
+  }
+
   size(): number {
     return this.local.size();
   }

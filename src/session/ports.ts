@@ -34,8 +34,16 @@ export interface SessionRepository {
   revokeAllForUser(userId: string, at: number, reason: string, exceptSessionId?: string): Promise<string[]>;
   /** Clears revocations scheduled after `now` for a user (a cancelled deactivation); returns the session ids. */
   cancelScheduledRevocations(userId: string, now: number, reason: string): Promise<string[]>;
-  /** Sessions revoked at or after `since` (including those scheduled for the future), for the in-memory revoked set. */
+  /**
+   * Keeps the revocations of a user's revoked sessions beyond their rows, which are about
+   * to be deleted with the user (or its app), so that listRevokedSince still returns them.
+   */
+  retainRevocationsOfUser(userId: string): Promise<void>;
+  /**
+   * Sessions revoked at or after `since` (including those scheduled for the future, and
+   * those retained after their rows were deleted), for the in-memory revoked set.
+   */
   listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>>;
-  /** Deletes sessions that ended before `before`; returns how many. */
+  /** Deletes sessions (and retained revocations) that ended before `before`; returns how many sessions. */
   deleteEndedBefore(before: number): Promise<number>;
 }

@@ -7,6 +7,12 @@ import type { RevocationList } from './revocation.js';
  * (the CLI, another node without Redis): every `intervalMs` it reads the sessions
  * revoked since the last look. The window overlaps by `overlapMs` so a revocation
  * committed a little late, or stamped by a slightly slower clock, is not missed.
+ * A revocation scheduled for later (a pending deactivation) is listed on every look
+ * until it takes effect, so one that no longer is has been cancelled: it is dropped
+ * (and one listed at another time was rescheduled: it takes the store's time).
+ *
+ * `list` is this process's own set, never a broadcasting one: what the database says,
+ * every node reads for itself, and re-publishing it would multiply the messages.
  */
 export class RevocationSync {
   private timer: NodeJS.Timeout | null = null;
@@ -24,6 +30,13 @@ export class RevocationSync {
     this.watermark = clock.now() - overlapMs;
   }
 
+  /** At start-up: every revocation whose tokens may still be alive (`horizonMs`). */
+  async prime(horizonMs: number): Promise<void> {
+    for (const { id, revokedAt } of await this.repo.listRevokedSince(this.clock.now() - horizonMs)) {
+      this.list.add(id, revokedAt);
+    }
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.pollOnce(), this.intervalMs);
@@ -35,8 +48,20 @@ export class RevocationSync {
     this.running ??= (async () => {
       const since = this.watermark;
       const startedAt = this.clock.now();
+      // Known before the read, so committed before it: absent from it means cancelled.
+      const scheduled = this.list.scheduledAfter(startedAt);
       try {
-        for (const { id, revokedAt } of await this.repo.listRevokedSince(since)) this.list.add(id, revokedAt);
+        const revoked = await this.repo.listRevokedSince(since);
+        for (const { id, revokedAt } of revoked) this.list.add(id, revokedAt);
+        if (scheduled.length > 0) {
+          // The store's time is the truth for these: cancelled (not listed), or moved.
+          const listed = new Map(revoked.map((r) => [r.id, r.revokedAt]));
+          for (const id of scheduled) {
+            const at = listed.get(id);
+            this.list.cancel(id);
+            if (at !== undefined) this.list.add(id, at);
+          }
+        }
         this.watermark = Math.max(since, startedAt - this.overlapMs);
       } catch (err) {
         this.onError(err);

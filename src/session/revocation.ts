@@ -13,11 +13,15 @@ export interface RevocationList {
   isRevoked(sessionId: string, now: number): boolean;
   /** Forgets a revocation that was scheduled for later and has been cancelled. */
   cancel(sessionId: string): void;
+  /** The sessions whose revocation is scheduled after `now` (those a cancellation may still undo). */
+  scheduledAfter(now: number): string[];
   size(): number;
 }
 
 export class MemoryRevocationList implements RevocationList {
   private readonly revoked = new Map<string, number>();
+  /** The few entries set for later (pending deactivations), kept apart so a poll need not scan them all. */
+  private readonly scheduled = new Set<string>();
   private lastPrune = 0;
 
   constructor(
@@ -27,7 +31,11 @@ export class MemoryRevocationList implements RevocationList {
 
   add(sessionId: string, revokedAt: number): void {
     const existing = this.revoked.get(sessionId);
-    if (existing === undefined || revokedAt < existing) this.revoked.set(sessionId, revokedAt);
+    if (existing === undefined || revokedAt < existing) {
+      this.revoked.set(sessionId, revokedAt);
+      if (revokedAt > this.now()) this.scheduled.add(sessionId);
+      else this.scheduled.delete(sessionId);
+    }
     this.prune();
   }
 
@@ -38,6 +46,17 @@ export class MemoryRevocationList implements RevocationList {
 
   cancel(sessionId: string): void {
     this.revoked.delete(sessionId);
+    this.scheduled.delete(sessionId);
+  }
+
+  scheduledAfter(now: number): string[] {
+    const ids: string[] = [];
+    for (const id of this.scheduled) {
+      const at = this.revoked.get(id);
+      if (at !== undefined && at > now) ids.push(id);
+      else this.scheduled.delete(id); // in force now: no cancellation can undo it any more
+    }
+    return ids;
   }
 
   size(): number {
@@ -50,5 +69,6 @@ export class MemoryRevocationList implements RevocationList {
     if (now - this.lastPrune < 60_000) return;
     this.lastPrune = now;
     for (const [id, at] of this.revoked) if (at < now - this.horizonMs) this.revoked.delete(id);
+    for (const id of this.scheduled) if (!this.revoked.has(id)) this.scheduled.delete(id);
   }
 }

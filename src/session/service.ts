@@ -73,13 +73,6 @@ export class SessionService {
     private readonly settings: SessionSettings,
   ) {}
 
-  /** Loads recent and scheduled revocations into the in-memory revoked set (at start-up). */
-  async primeRevocations(horizonMs: number): Promise<void> {
-    for (const { id, revokedAt } of await this.repo.listRevokedSince(this.clock.now() - horizonMs)) {
-      this.revoked.add(id, revokedAt);
-    }
-  }
-
   isRevoked(sessionId: string): boolean {
     return this.revoked.isRevoked(sessionId, this.clock.now());
   }
@@ -264,7 +257,18 @@ export class SessionService {
     return ids.length;
   }
 
-  /** Ends every session of a user (password change, deactivation, deletion), optionally keeping one. */
+  /**
+   * Ends every session of a user whose rows are about to be deleted (the user's or its
+   * app's deletion), and keeps the revocations beyond the rows: nodes that learn of
+   * revocations from the database, and every node starting up, still refuse the tokens.
+   */
+  async endAllBeforeDeletion(userId: string, reason: string): Promise<number> {
+    const ended = await this.revokeAllForUser(userId, reason);
+    await this.repo.retainRevocationsOfUser(userId);
+    return ended;
+  }
+
+  /** Ends every session of a user (password change, deactivation), optionally keeping one. */
   async revokeAllForUser(
     userId: string,
     reason: string,

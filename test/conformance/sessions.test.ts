@@ -316,6 +316,46 @@ for (const backend of await backends()) {
         assert.deepEqual(await f.repos.sessions.listRevokedSince(T0 + 11 * HOUR), []);
       }));
 
+    test("retained revocations outlive their user's deletion in listRevokedSince, until deleteEndedBefore passes them", () =>
+      withStore(backend, async (f) => {
+        const { app, user } = await seedUser(f);
+        const other = await f.repos.users.create(newUser(app.id, { username: 'bob' }), T0);
+        const make = async (userId: string, revokedAt: number | null) => {
+          const { session, credential } = newSession(app.id, userId, {
+            expiresAt: T0 + 2 * HOUR,
+            revokedAt,
+            revokeReason: revokedAt === null ? null : 'r',
+          });
+          await f.repos.sessions.create(session, credential);
+          return session;
+        };
+        const signedOut = await make(user.id, T0 + 10);
+        const ended = await make(user.id, T0 + 20);
+        await make(user.id, null);
+        const othersEnded = await make(other.id, T0 + 30);
+        await f.repos.sessions.retainRevocationsOfUser(user.id);
+        await f.repos.sessions.retainRevocationsOfUser(user.id); // twice is harmless
+        await f.repos.users.delete(app.id, user.id);
+        const listed = (await f.repos.sessions.listRevokedSince(T0)).sort(
+          (a, b) => a.revokedAt - b.revokedAt,
+        );
+        assert.deepEqual(listed, [
+          { id: signedOut.id, revokedAt: T0 + 10 },
+          { id: ended.id, revokedAt: T0 + 20 },
+          { id: othersEnded.id, revokedAt: T0 + 30 },
+        ]);
+        assert.equal(typeof listed[0]?.revokedAt, 'number');
+        assert.deepEqual(
+          (await f.repos.sessions.listRevokedSince(T0 + 15)).map((r) => r.id).sort(),
+          [ended.id, othersEnded.id].sort(),
+        );
+        // Pruned with the sessions: once revoked before the cutoff, nothing is left to list.
+        await f.repos.sessions.deleteEndedBefore(T0 + 25);
+        assert.deepEqual(await f.repos.sessions.listRevokedSince(T0), [
+          { id: othersEnded.id, revokedAt: T0 + 30 },
+        ]);
+      }));
+
     test('deleteEndedBefore deletes expired and revoked sessions with their credentials, and counts them', () =>
       withStore(backend, async (f) => {
         const { app, user } = await seedUser(f);

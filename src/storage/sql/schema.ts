@@ -334,12 +334,20 @@ export interface ConsumedTokensTable {
   expires_at: number;
 }
 
+/** The revocation of a session whose row was deleted with its user or app, kept until its tokens expired. */
+export interface RevokedSessionTombstonesTable {
+  session_id: string;
+  revoked_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   users: UsersTable;
   user_emails: UserEmailsTable;
   signing_keys: SigningKeysTable;
   sessions: SessionsTable;
+  revoked_session_tombstones: RevokedSessionTombstonesTable;
   session_credentials: SessionCredentialsTable;
   permissions: PermissionsTable;
   roles: RolesTable;

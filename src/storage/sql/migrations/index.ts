@@ -8,6 +8,7 @@ import { spa } from './006_spa.js';
 import { identity } from './007_identity.js';
 import { audit } from './008_audit.js';
 import { signupPasswords } from './009_signup_passwords.js';
+import { revocationTombstones } from './010_revocation_tombstones.js';
 
 /** Migrations live in code (not files on disk) so the compiled package carries them. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007_identity': identity,
   '008_audit': audit,
   '009_signup_passwords': signupPasswords,
+  '010_revocation_tombstones': revocationTombstones,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -184,46 +184,43 @@ export class SqlSessionRepository implements SessionRepository {
     reason: string,
     exceptSessionId?: string,
   ): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
-      let q = trx
-        .selectFrom('sessions')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('expires_at', '>', at)
-        .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]));
-      if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
-      const ids = (await q.execute()).map((r) => r.id);
-      if (ids.length > 0) {
-        await trx
-          .updateTable('sessions')
-          .set({ revoked_at: at, revoke_reason: reason })
-          .where('id', 'in', ids)
-          .execute();
-      }
-      return ids;
-    });
+    // One statement: a sign-out committed meanwhile keeps its own (earlier) time and reason.
+    let q = this.db
+      .updateTable('sessions')
+      .set({ revoked_at: at, revoke_reason: reason })
+      .where('user_id', '=', userId)
+      .where('expires_at', '>', at)
+      .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]));
+    if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
+    return (await q.returning('id').execute()).map((r) => r.id);
   }
 
   async cancelScheduledRevocations(userId: string, now: number, reason: string): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const ids = (
-        await trx
+    // One statement: a revocation made meanwhile (a sign-out, now) is not the scheduled one and stays.
+    const rows = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: null, revoke_reason: null })
+      .where('user_id', '=', userId)
+      .where('revoked_at', '>', now)
+      .where('revoke_reason', '=', reason)
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async retainRevocationsOfUser(userId: string): Promise<void> {
+    await this.db
+      .insertInto('revoked_session_tombstones')
+      .columns(['session_id', 'revoked_at', 'expires_at'])
+      .expression((eb) =>
+        eb
           .selectFrom('sessions')
-          .select('id')
+          .select(['id', 'revoked_at', 'expires_at'])
           .where('user_id', '=', userId)
-          .where('revoked_at', '>', now)
-          .where('revoke_reason', '=', reason)
-          .execute()
-      ).map((r) => r.id);
-      if (ids.length > 0) {
-        await trx
-          .updateTable('sessions')
-          .set({ revoked_at: null, revoke_reason: null })
-          .where('id', 'in', ids)
-          .execute();
-      }
-      return ids;
-    });
+          .where('revoked_at', 'is not', null),
+      )
+      .onConflict((oc) => oc.column('session_id').doNothing())
+      .execute();
   }
 
   async listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>> {
@@ -231,11 +228,21 @@ export class SqlSessionRepository implements SessionRepository {
       .selectFrom('sessions')
       .select(['id', 'revoked_at'])
       .where('revoked_at', '>=', since)
+      .unionAll((eb) =>
+        eb
+          .selectFrom('revoked_session_tombstones')
+          .select(['session_id as id', 'revoked_at'])
+          .where('revoked_at', '>=', since),
+      )
       .execute();
     return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at! }));
   }
 
   async deleteEndedBefore(before: number): Promise<number> {
+    await this.db
+      .deleteFrom('revoked_session_tombstones')
+      .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+      .execute();
     const result = await this.db
       .deleteFrom('sessions')
       .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
