@@ -114,12 +114,13 @@ export class SignInService {
       );
     }
     if (factor.type === 'TOTP') return this.mfa.verify(user, factor, context);
-    const key = `${user.appId}:reauth:${user.id}`;
+    // The account's own sign-in counter: guesses through a stolen session add to the same budget.
+    const key = accountThrottleKey(user);
     await this.throttle.attempt([{ key, policy: ACCOUNT_POLICY }], this.clock.now());
     if (!(await this.hasher.verify(user.passwordHash, factor.token))) {
       throw new LatchkeyError('auth_factor_invalid', 'The supplied authentication factor cannot be verified');
     }
-    await this.throttle.succeeded(key);
+    await this.throttle.succeeded([key]);
   }
 
   /**
@@ -166,6 +167,16 @@ export class SignInService {
       lookup === 'exact-username'
         ? await this.users.findByUsernameKey(appId, login)
         : await this.users.findByLogin(appId, login);
+    // Counted per account too, so a username and each address do not each get a budget of
+    // their own. An unknown login gets a counter of the same cost (in step with its login
+    // key), so the answer's timing does not tell the two apart.
+    const subjectKey = user ? accountThrottleKey(user) : `${appId}:unknown:${login.toLowerCase()}`;
+    try {
+      await this.throttle.attempt([{ key: subjectKey, policy: ACCOUNT_POLICY }], this.clock.now());
+    } catch (err) {
+      this.onAttempt(appId, 'throttled', user?.id ?? null, context);
+      throw err;
+    }
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
     if (!user || !ok || isDeactivated(user, this.clock.now())) {
       this.onAttempt(appId, 'invalid_credentials', user?.id ?? null, context);
@@ -178,7 +189,7 @@ export class SignInService {
       this.onAttempt(appId, 'not_activated', user.id, context);
       throw new LatchkeyError('user_not_activated', 'Not Activated');
     }
-    await this.throttle.succeeded(accountKey, addressKey ? [addressKey] : []);
+    await this.throttle.succeeded([accountKey, subjectKey], addressKey ? [addressKey] : []);
     if (user.passwordHash && this.hasher.needsRehash(user.passwordHash)) {
       const passwordHash = await this.hasher.hash(password);
       await this.users.update(appId, user.id, { passwordHash }, this.clock.now());
@@ -186,4 +197,9 @@ export class SignInService {
     this.onAttempt(appId, 'success', user.id, context);
     return user;
   }
+}
+
+/** The password-guess counter of one account, whichever of its logins was typed. */
+function accountThrottleKey(user: User): string {
+  return `${user.appId}:account:${user.id}`;
 }

@@ -41,8 +41,9 @@ export class Throttle {
    * the other keys: addresses count failures only (an office behind one NAT signs in
    * all day), yet one good password does not wipe a spray's failures.
    */
-  async succeeded(accountKey: string, otherKeys: string[] = []): Promise<void> {
-    await this.limiter.reset(this.qualify(accountKey));
+  async succeeded(accountKeys: string | string[], otherKeys: string[] = []): Promise<void> {
+    for (const key of typeof accountKeys === 'string' ? [accountKeys] : accountKeys)
+      await this.limiter.reset(this.qualify(key));
     for (const key of otherKeys) await this.limiter.refund(this.qualify(key));
   }
 
