@@ -474,6 +474,42 @@ for (const backend of await backends()) {
           400,
         );
       });
+
+      test('POST refuses an over-long password whole (never truncated) and the link keeps working; 1024 code points are set whole', async () => {
+        const who = await actor(server);
+        const token = await resetToken(who);
+        const post = (password: string) =>
+          server.inject({
+            method: 'POST',
+            url: '/reset-password',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            payload: new URLSearchParams({ token, password }).toString(),
+          });
+        const tooLong = 'x'.repeat(1100);
+        const refused = await post(tooLong);
+        assert.equal(refused.statusCode, 400);
+        assert.match(refused.body, /Password must be between 8 and 1024 characters/);
+        assert.match(refused.body, /<form method="post"/, 'the form again, to try once more');
+        assert.doesNotMatch(refused.body, /maxlength="1024"/, 'no browser-side cut either');
+        // Nothing changed: neither the whole password nor its first 1024 characters sign in.
+        await signIn(server, who.username, who.password);
+        assertRpcError(
+          await rpc(server, 'session.issueToken', { user: who.username, password: tooLong.slice(0, 1024) }),
+          10002,
+        );
+        // Exactly the maximum, counted in code points: 1000 + 24 astral characters (1048 UTF-16 units).
+        const longest = `${'p'.repeat(1000)}${'🔑'.repeat(24)}`;
+        assert.equal([...longest].length, 1024);
+        const done = await post(longest);
+        assert.equal(done.statusCode, 200, done.body);
+        assert.match(done.body, /Password changed/);
+        await signIn(server, who.username, longest);
+        // A prefix (as a cut at 1024 UTF-16 units, or mid-surrogate, would have left) is not the password.
+        assertRpcError(
+          await rpc(server, 'session.issueToken', { user: who.username, password: longest.slice(0, 1024) }),
+          10002,
+        );
+      });
     });
 
     describe('account activation', () => {

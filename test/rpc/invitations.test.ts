@@ -506,6 +506,51 @@ for (const backend of await backends()) {
           400,
         );
       });
+
+      test('POST refuses over-long fields whole (never truncated), creating nothing; the link keeps working; 1024 code points are set whole', async () => {
+        const org = await createOrg(server, admin);
+        const email = address();
+        const token = await invite({ user: email, org: org.id });
+        const username = uniqueTag();
+        const post = (fields: Record<string, string>) =>
+          server.inject({
+            method: 'POST',
+            url: '/accept-invitation',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            payload: new URLSearchParams({ token, username, ...fields }).toString(),
+          });
+        const tooLong = 'x'.repeat(1100);
+        const refused = await post({ password: tooLong });
+        assert.equal(refused.statusCode, 400);
+        assert.match(refused.body, /Password must be between 8 and 1024 characters/);
+        assert.match(refused.body, /<form method="post"/, 'the form again, to try once more');
+        assert.doesNotMatch(refused.body, /maxlength="1024"/, 'no browser-side cut either');
+        const longName = await post({ password: 'from the page', fullName: 'N'.repeat(101) });
+        assert.equal(longName.statusCode, 400);
+        assert.match(longName.body, /Full name must be at most 100 characters/);
+        // Nothing was created, and the invitation is still pending.
+        assertRpcError(
+          await rpc(server, 'session.issueToken', { user: username, password: tooLong.slice(0, 1024) }),
+          10002,
+        );
+        const pending = assertOk(await rpc(server, 'invitation.list', { org: org.id }, admin.auth))[
+          'invitations'
+        ] as PresentedInvitation[];
+        assert.equal(pending.length, 1);
+        // Exactly the maximum, counted in code points: 1000 + 24 astral characters (1048 UTF-16 units).
+        const longest = `${'p'.repeat(1000)}${'🔑'.repeat(24)}`;
+        const done = await post({ password: longest, fullName: '🔑'.repeat(100) });
+        assert.equal(done.statusCode, 200, done.body);
+        const token2 = await signIn(server, username, longest);
+        const me = assertOk(await rpc(server, 'user.info', {}, bearer(token2)))['user'] as {
+          fullName: string;
+        };
+        assert.equal(me.fullName, '🔑'.repeat(100));
+        assertRpcError(
+          await rpc(server, 'session.issueToken', { user: username, password: longest.slice(0, 1024) }),
+          10002,
+        );
+      });
     });
   });
 }

@@ -23,7 +23,8 @@ export const PAGE_PATHS = {
 
 const TAGS = ['rpc'];
 const MAX_TOKEN = 100;
-const MAX_FIELD = 1024;
+/** As the rpc schema's `fullName` (code points); the core does not check it. */
+const FULL_NAME_MAX_LENGTH = 100;
 
 const html = (description: string): TSchema =>
   Type.Unsafe({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -50,9 +51,14 @@ function tokenOf(source: unknown): string {
   return typeof value === 'string' && value.length <= MAX_TOKEN && /^[A-Za-z0-9-]+$/.test(value) ? value : '';
 }
 
+/**
+ * A form field exactly as posted, never shortened (checklist P3): a cut password would
+ * be set without its owner knowing which part counts. Lengths are the core's to check
+ * (in code points); the body limit bounds what reaches it.
+ */
 function fieldOf(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
-  return typeof value === 'string' && value !== '' ? value.slice(0, MAX_FIELD) : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 const EXPIRED = 'This link is invalid, has expired or has already been used.';
@@ -90,8 +96,10 @@ function resetForm(token: string, error: string | null): string {
       `<form method="post" action="${PAGE_PATHS.resetPassword.slice(1)}">`,
       `<input type="hidden" name="token" value="${escapeHtml(token)}">`,
       '<label for="password">New password</label>',
-      '<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="1024" required>',
-      '<p class="hint">At least 8 characters. Every device signed in to this account will be signed out.</p>',
+      // No maxlength: a browser counts it in UTF-16 units and cuts a pasted password
+      // silently; the server refuses one that is too long, saying so.
+      '<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>',
+      '<p class="hint">8 to 1024 characters. Every device signed in to this account will be signed out.</p>',
       '<button type="submit">Set the password</button>',
       '</form>',
     ].join(''),
@@ -111,7 +119,8 @@ function invitationForm(token: string, usernames: boolean, error: string | null)
         : '',
       '<label for="fullName">Full name</label><input id="fullName" name="fullName" autocomplete="name" maxlength="100">',
       '<label for="password">Password</label>',
-      '<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="1024" required>',
+      // No maxlength, as in the reset form.
+      '<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>',
       '<button type="submit">Create the account</button>',
       '</form>',
     ].join(''),
@@ -303,13 +312,20 @@ export async function registerRpcPages(app: FastifyInstance, services: Services)
       if (invitation.userId !== null) return send(reply, 400, invitationPage(invitation, token, null));
       const password = fieldOf(body, 'password');
       const username = usernames ? fieldOf(body, 'username') : undefined;
+      const fullName = fieldOf(body, 'fullName');
       if (!password || (usernames && !username))
         return send(reply, 400, invitationForm(token, usernames, 'Fill in every required field.'));
+      if (fullName !== undefined && [...fullName].length > FULL_NAME_MAX_LENGTH)
+        return send(
+          reply,
+          400,
+          invitationForm(token, usernames, `Full name must be at most ${FULL_NAME_MAX_LENGTH} characters`),
+        );
       try {
         await services.identity.invitations.accept(appId, {
           token,
           callerId: null,
-          account: { username, password, fullName: fieldOf(body, 'fullName') },
+          account: { username, password, fullName },
         });
         return send(reply, 200, message('Welcome', 'Your account is ready. Sign in with it now.'));
       } catch (err) {
