@@ -268,6 +268,11 @@ export class InvitationService {
   /**
    * Pending invitations. Your own (`userId` = you) always; others' need
    * yeep.invitation.read, globally or in their org.
+   *
+   * A user's invitations are those sent to one of the account's verified addresses, not
+   * those bound to its id: anyone may add an address to their account without proving
+   * it, and an unverified address must not show them the invitation meant for its
+   * owner (nor one bound to their account because they held the address first).
    */
   async list(
     appId: string,
@@ -275,12 +280,12 @@ export class InvitationService {
     query: { orgId?: string; userId?: string; limit: number; afterId?: string },
   ): Promise<{ invitations: Invitation[]; hasMore: boolean }> {
     let orgIds: 'all' | string[] = caller.reach('yeep.invitation.read');
-    let forUser: { id: string; emailKeys: string[] } | undefined;
+    let toEmailKeys: string[] | undefined;
     if (query.userId !== undefined) {
       const user = await this.userRepo.findById(appId, query.userId);
       if (!user) throw userNotFound();
       if (user.id === caller.userId) orgIds = 'all';
-      forUser = { id: user.id, emailKeys: user.emails.map((e) => emailKey(e.address)) };
+      toEmailKeys = user.emails.filter((e) => e.isVerified).map((e) => emailKey(e.address));
     }
     if (query.orgId !== undefined) {
       await this.orgs.get(appId, query.orgId);
@@ -295,7 +300,7 @@ export class InvitationService {
     const found = await this.tokens.listInvitations(appId, {
       orgIds,
       limit: query.limit + 1,
-      ...(forUser ? { forUser } : {}),
+      ...(toEmailKeys ? { toEmailKeys } : {}),
       ...(query.afterId ? { afterId: query.afterId } : {}),
     });
     return {

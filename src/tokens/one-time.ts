@@ -22,8 +22,8 @@ export interface OneTimeToken {
 export interface InvitationQuery {
   /** 'all', or only invitations to these orgs. */
   orgIds: 'all' | readonly string[];
-  /** Only invitations for this user: bound to the id, or to one of the addresses. */
-  forUser?: { id: string; emailKeys: readonly string[] };
+  /** Only invitations sent to one of these addresses (their emailKey); none for an empty list. */
+  toEmailKeys?: readonly string[];
   afterId?: string;
   limit: number;
   now: number;

@@ -465,6 +465,60 @@ for (const backend of await backends()) {
           [],
         );
       });
+
+      test('yours are those to your verified addresses: an address added without proof shows nothing', async () => {
+        const org = await createOrg(server, admin);
+        const mallory = await actor(server);
+        const newcomer = address();
+        const squatted = address();
+        await invite({ user: newcomer, org: org.id });
+        // Mallory adds both addresses to her account: unverified, needing only her own password.
+        assertOk(
+          await rpc(
+            server,
+            'user.update',
+            {
+              id: mallory.id,
+              emails: [
+                { address: mallory.email, isPrimary: true, isVerified: true },
+                { address: newcomer.toUpperCase() },
+                { address: squatted },
+              ],
+              secondaryAuthFactor: { type: 'PASSWORD', token: mallory.password },
+            },
+            mallory.auth,
+          ),
+        );
+        // Held before the invitation is made, the address binds it to her account: still not hers to read.
+        await invite({ user: squatted, org: org.id });
+        const mine = () =>
+          rpc(server, 'invitation.list', { user: mallory.id }, mallory.auth).then(
+            (res) => assertOk(res)['invitations'] as PresentedInvitation[],
+          );
+        assert.deepEqual(await mine(), []);
+        assert.equal(
+          (
+            assertOk(await rpc(server, 'invitation.list', { org: org.id }, admin.auth))[
+              'invitations'
+            ] as unknown[]
+          ).length,
+          2,
+          'both invitations are pending',
+        );
+        // Once she proves an address (the verification mail reached her), its invitation is hers.
+        assertOk(
+          await rpc(server, 'user.verifyEmail', { id: mallory.id, emailAddress: newcomer }, mallory.auth),
+        );
+        const verify = (await mail.last(newcomer)).token!;
+        assert.equal(
+          (await server.inject({ method: 'GET', url: `/verify-email?token=${verify}` })).statusCode,
+          200,
+        );
+        assert.deepEqual(
+          (await mine()).map((i) => [i.org.id, i.user.emailAddress]),
+          [[org.id, newcomer]],
+        );
+      });
     });
 
     describe('the accept-invitation page', () => {

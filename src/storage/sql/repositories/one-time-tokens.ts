@@ -104,13 +104,9 @@ export class SqlOneTimeTokenRepository implements OneTimeTokenRepository {
       .where('kind', '=', 'invitation')
       .where('expires_at', '>', query.now);
     if (query.orgIds !== 'all') q = q.where('org_id', 'in', [...query.orgIds]);
-    const forUser = query.forUser;
-    if (forUser) {
-      q = q.where((eb) =>
-        forUser.emailKeys.length > 0
-          ? eb.or([eb('user_id', '=', forUser.id), eb('email_key', 'in', [...forUser.emailKeys])])
-          : eb('user_id', '=', forUser.id),
-      );
+    if (query.toEmailKeys) {
+      if (query.toEmailKeys.length === 0) return [];
+      q = q.where('email_key', 'in', [...query.toEmailKeys]);
     }
     if (query.afterId) q = q.where('id', '>', query.afterId);
     const rows = await q.orderBy('id').limit(query.limit).execute();
