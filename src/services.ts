@@ -194,6 +194,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       {
         sessionTtlMs: config.sessionTtlSeconds * 1000,
         refreshGraceMs: config.refreshGraceSeconds * 1000,
+        idleMs: config.sessionIdleSeconds * 1000,
       },
     );
     // The database's revocations go into this node's own set: each node reads them itself.

@@ -26,6 +26,7 @@ export interface Config {
   defaultApp: string;
   bearerTtlSeconds: number;
   sessionTtlSeconds: number;
+  sessionIdleSeconds: number;
   refreshGraceSeconds: number;
   clockSkewSeconds: number;
   usernamesEnabled: boolean;

@@ -131,6 +131,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Absolute session lifetime; refreshing never extends it.',
   },
   {
+    path: 'sessionIdleSeconds',
+    env: 'LATCHKEY_SESSION_IDLE_SECONDS',
+    type: { kind: 'integer', min: 300, max: 31536000 },
+    default: 604800,
+    description:
+      'A session neither signed into nor refreshed for this long ends: its next refresh is refused (the sign-in starts again).',
+  },
+  {
     path: 'refreshGraceSeconds',
     env: 'LATCHKEY_REFRESH_GRACE_SECONDS',
     type: { kind: 'integer', min: 0, max: 300 },

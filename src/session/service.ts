@@ -18,6 +18,11 @@ import {
 export interface SessionSettings {
   sessionTtlMs: number;
   refreshGraceMs: number;
+  /**
+   * A session whose newest credential is older than this (no sign-in nor refresh since)
+   * has been idle too long: its refresh is refused and it ends. Unset: no idle limit.
+   */
+  idleMs?: number;
 }
 
 /** What a dialect turns a credential id into: the string handed to the client, and the hash to store if it holds a secret. */
@@ -48,6 +53,7 @@ export type SessionEvent =
 interface IssuedHere {
   session: Session;
   secretHash: string | null;
+  issuedAt: number;
 }
 
 /**
@@ -117,7 +123,7 @@ export class SessionService {
       successorSealed: null,
       graceUntil: null,
     });
-    this.issuedHere.set(credentialId, { session, secretHash: issued.secretHash });
+    this.issuedHere.set(credentialId, { session, secretHash: issued.secretHash, issuedAt: now });
     // The deactivation's doing, not the sign-in's: no request context.
     if (input.userDeactivatesAt !== null)
       await this.revoke(session.id, 'user_deactivated', { at: input.userDeactivatesAt, context: undefined });
@@ -158,7 +164,8 @@ export class SessionService {
       known &&
       secretMatches(known, secret) &&
       isSessionLive(known.session, this.clock.now()) &&
-      !this.isRevoked(known.session.id)
+      !this.isRevoked(known.session.id) &&
+      !this.idleSince(known.issuedAt)
     ) {
       // A refusal is settled by the full path below, which reads and decides (a reuse, for
       // one, outranks a deactivated user); a failure (storage down) is answered as it is.
@@ -173,6 +180,10 @@ export class SessionService {
     }
     const { session, credential } = await this.sessionForCredential(credentialId, secret);
     if (credential.rotatedAt !== null) return this.replay(session, credential, options.context);
+    if (this.idleSince(credential.createdAt)) {
+      await this.revoke(session.id, 'idle_timeout', { context: options.context });
+      throw notFound();
+    }
     const outcome = await this.rotate(credentialId, session, makeCredential, options);
     if (outcome) return outcome;
     // Another request rotated it between our read and our write: take its successor.
@@ -215,8 +226,13 @@ export class SessionService {
     });
     if (!won) return null;
     this.issuedHere.delete(credentialId);
-    this.issuedHere.set(successorId, { session, secretHash: issued.secretHash });
+    this.issuedHere.set(successorId, { session, secretHash: issued.secretHash, issuedAt: now });
     return { session, value: issued.value, rotatedNow: true };
+  }
+
+  /** Whether a credential issued at `issuedAt`, unused since, has outlived the idle limit. */
+  private idleSince(issuedAt: number): boolean {
+    return this.settings.idleMs !== undefined && this.clock.now() - issuedAt > this.settings.idleMs;
   }
 
   private async replay(

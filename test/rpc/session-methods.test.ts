@@ -308,6 +308,40 @@ for (const backend of await backends()) {
       assertOk(await rpc(server, 'user.info', {}, bearer(third)));
     });
 
+    test('a session left idle past sessionIdleSeconds ends: its refresh is refused, on any node', async () => {
+      const user = await seedUser(server);
+      let token = await signIn(server, user.username!, user.password);
+      const sid = jwtPayload(token)['sid'] as string;
+      const idle = server.config.sessionIdleSeconds * SECOND;
+      assert.equal(idle, 7 * DAY);
+      // Each refresh starts the idle time again.
+      for (let i = 0; i < 3; i++) {
+        server.clock.advance(idle - MINUTE);
+        token = assertOk(await rpc(server, 'session.refreshToken', { token }))['token'] as string;
+      }
+      server.clock.advance(idle + SECOND);
+      assertRpcError(await rpc(server, 'session.refreshToken', { token }), 10027);
+      const ended = (await server.services.repos.sessions.findSession(sid))!;
+      assert.equal(ended.revokeReason, 'idle_timeout');
+      // A credential this node does not remember (another node's, or after a restart) is read, and refused alike.
+      const other = await signIn(server, user.username!, user.password);
+      const otherSid = jwtPayload(other)['sid'] as string;
+      server.clock.advance(idle + SECOND);
+      const restarted = await startTestServer(backend, {
+        databaseUrl: server.config.databaseUrl!,
+        clock: server.clock,
+      });
+      try {
+        assertRpcError(await rpc(restarted, 'session.refreshToken', { token: other }), 10027);
+      } finally {
+        await restarted.close();
+      }
+      assert.equal(
+        (await server.services.repos.sessions.findSession(otherSid))!.revokeReason,
+        'idle_timeout',
+      );
+    });
+
     test("a token is refused after the session's absolute lifetime, however often it was refreshed", async () => {
       const user = await seedUser(server);
       let token = await signIn(server, user.username!, user.password);

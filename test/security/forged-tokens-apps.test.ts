@@ -28,7 +28,7 @@ for (const backend of (await backends()).slice(0, 1)) {
     const probes: Record<string, (token: string) => Promise<number>> = {
       refresh: async (t) => (await apps(server, APP, '/auth/refresh', { token: t })).status,
       logout: async (t) => (await apps(server, APP, '/auth/logout', { token: t })).status,
-      'mfa enroll': async (t) => (await apps(server, APP, ENROLL, { token: t })).status,
+      'mfa enroll': async (t) => (await apps(server, APP, ENROLL, { token: t, json: victimFactor })).status,
       'mfa activate': async (t) =>
         (
           await apps(server, APP, ACTIVATE, {
