@@ -30,7 +30,8 @@ export interface ActivationTokenRepository {
   create(token: ActivationToken): Promise<void>;
   /**
    * Marks the token used when it exists, is unused and has not expired, and returns
-   * it; null otherwise. Atomic: of concurrent calls with one hash, exactly one wins.
+   * it; null otherwise. Uses up the same user's other links with it, atomically: of
+   * concurrent calls with any of one user's links, exactly one wins.
    */
   consume(tokenHash: string, now: number): Promise<ActivationToken | null>;
   /** Deletes every link of a user (once the account is active, no other link may set its password). */
@@ -93,7 +94,8 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  *   throttle, the checks of the input, and the password hash (the costly part);
  * - after answering, in the background: a new address gets a pending account and an
  *   activation mail; an address whose account still waits for activation gets a fresh
- *   link (its password is left alone); an activated account gets nothing.
+ *   link carrying this sign-up's password (the account's is left alone until a link is
+ *   used); an activated account gets nothing.
  *
  * A background failure is reported through `onError` (the caller's answer is already
  * gone; the user signs up again). `idle()` waits for the background work.
@@ -223,9 +225,10 @@ export class RegistrationService {
   /**
    * Uses an activation link: the account becomes active, the address the link was sent
    * to becomes verified, and the password is the one of the sign-up that sent this link.
-   * Unknown, used and expired links all fail alike, and so does any link of an account
-   * that is active already: its other links are deleted on activation, and one still in
-   * flight must not set the password of a live account.
+   * Using one link uses up the account's others (atomically), so a second sign-up's link
+   * cannot set the password afterwards. Unknown, used and expired links all fail alike.
+   * A link of an account activated meanwhile by other means (an admin, rpc) still
+   * verifies its address, and never sets the password of a live account.
    */
   async activate(token: string): Promise<User> {
     const invalid = () => new LatchkeyError('invalid_input', 'Invalid or expired activation token');
@@ -233,14 +236,15 @@ export class RegistrationService {
     const used = await this.tokens.consume(sha256Hex(token), this.clock.now());
     if (!used) throw invalid();
     const user = await this.userRepo.findById(used.appId, used.userId);
-    if (!user || user.isActive) throw invalid();
+    if (!user) throw invalid();
     const emails = user.emails.map((e) =>
       emailKey(e.address) === emailKey(used.email) ? { ...e, isVerified: true } : e,
     );
+    const password = !user.isActive && used.passwordHash ? { passwordHash: used.passwordHash } : {};
     const activated = await this.userRepo.update(
       user.appId,
       user.id,
-      { isActive: true, emails, ...(used.passwordHash ? { passwordHash: used.passwordHash } : {}) },
+      { isActive: true, emails, ...password },
       this.clock.now(),
     );
     if (!activated) throw invalid();

@@ -63,6 +63,34 @@ for (const backend of await backends()) {
         assert.deepEqual(await f.repos.activationTokens.consume(theirs.tokenHash, T0), theirs);
       }));
 
+    test("consuming a link uses up the user's other links; of concurrent uses of two links of one user, one wins", () =>
+      withStore(
+        backend,
+        async (f) => {
+          const app = await createApp(f.repos);
+          const u = await f.repos.users.create(newUser(app.id), T0);
+          const other = await f.repos.users.create(newUser(app.id), T0);
+          const [first, second, third] = [token(app.id, u.id), token(app.id, u.id), token(app.id, u.id)];
+          const theirs = token(app.id, other.id);
+          for (const t of [first, second, third, theirs]) await f.repos.activationTokens.create(t);
+          assert.deepEqual(await f.repos.activationTokens.consume(first.tokenHash, T0), first);
+          assert.equal(await f.repos.activationTokens.consume(second.tokenHash, T0), null);
+          assert.equal(await f.repos.activationTokens.consume(third.tokenHash, T0), null);
+          assert.deepEqual(await f.repos.activationTokens.consume(theirs.tokenHash, T0), theirs);
+
+          const v = await f.repos.users.create(newUser(app.id), T0);
+          const links = Array.from({ length: 2 }, () => token(app.id, v.id));
+          for (const t of links) await f.repos.activationTokens.create(t);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              f.repos.activationTokens.consume(links[i % 2]!.tokenHash, T0),
+            ),
+          );
+          assert.equal(results.filter((r) => r !== null).length, 1);
+        },
+        { poolSize: 10 },
+      ));
+
     test('race: 20 concurrent consumes of one token, exactly one wins', () =>
       withStore(
         backend,

@@ -219,6 +219,30 @@ for (const backend of await backends()) {
       assert.equal((await post(server, '/auth/login', { email, password: owners })).status, 201);
     });
 
+    test('a link of an account activated meanwhile by other means verifies its address and sets no password', async () => {
+      const email = address();
+      const first = 'the first password 11';
+      const { path } = await signUp(email, { password: first });
+      const appId = server.services.defaultApp.id;
+      const pending = (await server.services.users.findByLogin(appId, email))!;
+      // An admin activates the account and gives it a password of their own.
+      const adminSet = 'the admin set password 33';
+      await server.services.repos.users.update(
+        appId,
+        pending.id,
+        { isActive: true, passwordHash: await server.services.hasher.hash(adminSet) },
+        server.clock.now(),
+      );
+      assert.equal((await call(server, 'GET', path)).status, 200);
+      const user = (await server.services.users.findByLogin(appId, email))!;
+      assert.equal(user.emails[0]?.isVerified, true);
+      assert.equal((await post(server, '/auth/login', { email, password: adminSet })).status, 201);
+      assert.equal(
+        (await post(server, '/auth/login', { email, password: first })).raw.body,
+        JSON.stringify(INVALID_LOGIN),
+      );
+    });
+
     test('bad input: weak password, invalid address, missing fields are BadRequest 400', async () => {
       const weak = await post(server, '/signup', { email: address(), password: 'short' });
       assertFeathersError(weak, 400, 'BadRequest', /Password must be between/);

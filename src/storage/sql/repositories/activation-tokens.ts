@@ -34,17 +34,26 @@ export class SqlActivationTokenRepository implements ActivationTokenRepository {
   }
 
   async consume(tokenHash: string, now: number): Promise<ActivationToken | null> {
-    // One conditional UPDATE is the consume-once: PostgreSQL makes a concurrent one wait
-    // on the row lock and then find used_at set; SQLite serialises writers. Exactly one
-    // caller gets the row back.
-    const row = await this.db
+    // One conditional UPDATE is the consume-once, and it uses up the user's other links in
+    // the same statement: PostgreSQL makes a concurrent one wait on the row locks and then
+    // find used_at set (it re-checks the condition on the rows it waited for); SQLite
+    // serialises writers. So of concurrent uses of any of one user's links, exactly one
+    // caller gets its row back.
+    const rows = await this.db
       .updateTable('activation_tokens')
       .set({ used_at: now })
-      .where('token_hash', '=', tokenHash)
       .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
+      .where('user_id', '=', (eb) =>
+        eb
+          .selectFrom('activation_tokens as link')
+          .select('link.user_id')
+          .where('link.token_hash', '=', tokenHash)
+          .where('link.used_at', 'is', null)
+          .where('link.expires_at', '>', now),
+      )
       .returningAll()
-      .executeTakeFirst();
+      .execute();
+    const row = rows.find((r) => r.token_hash === tokenHash);
     return row ? toToken(row) : null;
   }
 
