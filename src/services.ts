@@ -23,6 +23,7 @@ import { Metrics } from './ops/metrics.js';
 import { countingLimiter, observe } from './ops/observers.js';
 import { ResealService } from './secrets/reseal.js';
 import { BroadcastRevocationList } from './session/broadcast-revocations.js';
+import { SessionPurge } from './session/purge.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
 import { SessionService } from './session/service.js';
@@ -57,6 +58,7 @@ export interface Services {
   keyWatch: KeyWatch;
   /** Picks up revocations made by other processes when no shared broadcast is configured. */
   revocationSync: RevocationSync;
+  sessionPurge: SessionPurge;
   tokens: TokenService;
   sessions: SessionService;
   users: UserService;
@@ -194,7 +196,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
       {
         sessionTtlMs: config.sessionTtlSeconds * 1000,
         refreshGraceMs: config.refreshGraceSeconds * 1000,
-        idleMs: config.sessionIdleSeconds * 1000,
+        // Never shorter than a token's life: a client using one token all along is not idle.
+        idleMs: Math.max(config.sessionIdleSeconds * 1000, horizon),
       },
     );
     // The database's revocations go into this node's own set: each node reads them itself.
@@ -205,9 +208,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const keyWatch = new KeyWatch(keys, tokens, bus, (err) => log.error({ err }, 'key reload failed'));
     if (options.syncRevocations ?? true) keyWatch.start();
     if (options.syncRevocations ?? true) revocationSync.start();
+    const sessionPurge = new SessionPurge(repos.sessions, clock, horizon);
+    sessionPurge.onError = (err) => log.error({ err }, 'session purge failed');
+    if (options.syncRevocations ?? true) sessionPurge.start();
     started.push(
       () => keyWatch.stop(),
       () => revocationSync.stop(),
+      () => sessionPurge.stop(),
     );
     const users = new UserService(userRepo, hasher, sessions, clock, config.usernamesEnabled);
     let redisForCounters: Redis | null = null;
@@ -329,6 +336,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       repos: { ...repos, users: userRepo },
       hasher,
       revocationSync,
+      sessionPurge,
       bus,
       log,
       keyWatch,
@@ -355,6 +363,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
         await registration.idle();
         await identity.account.settled();
         await revocationSync.stop();
+        sessionPurge.stop();
         keyWatch.stop();
         audit.stop();
         redisForCounters?.disconnect();

@@ -44,8 +44,12 @@ export class BroadcastRevocationList implements RevocationList {
     return this.local.isRevoked(sessionId, now);
   }
 
-  scheduledAfter(now: number): string[] {
+  scheduledAfter(now: number): Array<{ id: string; at: number }> {
     return this.local.scheduledAfter(now);
+  }
+
+  revokedAt(sessionId: string): number | undefined {
+    return this.local.revokedAt(sessionId);
   }
 
   size(): number {

@@ -18,6 +18,8 @@ export class RevocationSync {
   private timer: NodeJS.Timeout | null = null;
   private watermark: number;
   private running: Promise<void> | null = null;
+  /** Scheduled revocations some look has found in the store: only these can be found cancelled. */
+  private readonly confirmedScheduled = new Set<string>();
   onError: (err: unknown) => void = () => {};
 
   constructor(
@@ -48,20 +50,11 @@ export class RevocationSync {
     this.running ??= (async () => {
       const since = this.watermark;
       const startedAt = this.clock.now();
-      // Known before the read, so committed before it: absent from it means cancelled.
       const scheduled = this.list.scheduledAfter(startedAt);
       try {
         const revoked = await this.repo.listRevokedSince(since);
         for (const { id, revokedAt } of revoked) this.list.add(id, revokedAt);
-        if (scheduled.length > 0) {
-          // The store's time is the truth for these: cancelled (not listed), or moved.
-          const listed = new Map(revoked.map((r) => [r.id, r.revokedAt]));
-          for (const id of scheduled) {
-            const at = listed.get(id);
-            this.list.cancel(id);
-            if (at !== undefined) this.list.add(id, at);
-          }
-        }
+        this.reconcileScheduled(startedAt, scheduled, revoked);
         this.watermark = Math.max(since, startedAt - this.overlapMs);
       } catch (err) {
         this.onError(err);
@@ -70,6 +63,43 @@ export class RevocationSync {
       }
     })();
     return this.running;
+  }
+
+  /**
+   * For revocations scheduled for later, the store's time is the truth: one no longer
+   * listed was cancelled, one listed at another time was moved. Two guards keep a live
+   * revocation from being undone: an entry that changed while the store was read (a
+   * sign-out now, a message from another node) is left as it is, and one is taken as
+   * cancelled only once an earlier look found it in the store (it may not be committed yet).
+   */
+  private reconcileScheduled(
+    startedAt: number,
+    scheduled: Array<{ id: string; at: number }>,
+    revoked: Array<{ id: string; revokedAt: number }>,
+  ): void {
+    const listed = new Map(revoked.map((r) => [r.id, r.revokedAt]));
+    const stillScheduled = new Set<string>();
+    for (const { id, revokedAt } of revoked) {
+      if (revokedAt > startedAt) {
+        this.confirmedScheduled.add(id);
+        stillScheduled.add(id);
+      }
+    }
+    for (const { id, at } of scheduled) {
+      stillScheduled.add(id);
+      if (this.list.revokedAt(id) !== at) continue;
+      const stored = listed.get(id);
+      if (stored === undefined) {
+        if (this.confirmedScheduled.delete(id)) this.list.cancel(id);
+        continue;
+      }
+      this.confirmedScheduled.add(id);
+      if (stored !== at) {
+        this.list.cancel(id);
+        this.list.add(id, stored);
+      }
+    }
+    for (const id of this.confirmedScheduled) if (!stillScheduled.has(id)) this.confirmedScheduled.delete(id);
   }
 
   async stop(): Promise<void> {

@@ -13,8 +13,10 @@ export interface RevocationList {
   isRevoked(sessionId: string, now: number): boolean;
   /** Forgets a revocation that was scheduled for later and has been cancelled. */
   cancel(sessionId: string): void;
-  /** The sessions whose revocation is scheduled after `now` (those a cancellation may still undo). */
-  scheduledAfter(now: number): string[];
+  /** The sessions whose revocation is scheduled after `now` (those a cancellation may still undo), with its time. */
+  scheduledAfter(now: number): Array<{ id: string; at: number }>;
+  /** When a session is (or will be) revoked, as this list knows it. */
+  revokedAt(sessionId: string): number | undefined;
   size(): number;
 }
 
@@ -49,14 +51,18 @@ export class MemoryRevocationList implements RevocationList {
     this.scheduled.delete(sessionId);
   }
 
-  scheduledAfter(now: number): string[] {
-    const ids: string[] = [];
+  scheduledAfter(now: number): Array<{ id: string; at: number }> {
+    const out: Array<{ id: string; at: number }> = [];
     for (const id of this.scheduled) {
       const at = this.revoked.get(id);
-      if (at !== undefined && at > now) ids.push(id);
+      if (at !== undefined && at > now) out.push({ id, at });
       else this.scheduled.delete(id); // in force now: no cancellation can undo it any more
     }
-    return ids;
+    return out;
+  }
+
+  revokedAt(sessionId: string): number | undefined {
+    return this.revoked.get(sessionId);
   }
 
   size(): number {
