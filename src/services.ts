@@ -27,6 +27,7 @@ import { SessionPurge } from './session/purge.js';
 import { MemoryRevocationList } from './session/revocation.js';
 import { RevocationSync } from './session/revocation-sync.js';
 import { SessionService } from './session/service.js';
+import type { SessionKind } from './session/types.js';
 import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import type { MasterSecrets } from './shared/master-secrets.js';
@@ -109,6 +110,20 @@ export interface ServiceOptions {
 }
 
 /** The longest any token Latchkey signs can live: how long revocations and retired keys must be remembered. */
+/** The lifetime of the access tokens of one kind of session. */
+export function tokenTtlSeconds(config: Config, kind: SessionKind): number {
+  switch (kind) {
+    case 'rpc':
+      return config.bearerTtlSeconds;
+    case 'feathers':
+      return config.feathers.tokenTtlSeconds;
+    case 'apps':
+      return config.apps.tokenTtlSeconds;
+    case 'spa':
+      return config.spa.accessTokenTtlSeconds;
+  }
+}
+
 export function maxTokenLifetimeMs(config: Config): number {
   return (
     (Math.max(
@@ -196,8 +211,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
       {
         sessionTtlMs: config.sessionTtlSeconds * 1000,
         refreshGraceMs: config.refreshGraceSeconds * 1000,
-        // Never shorter than a token's life: a client using one token all along is not idle.
-        idleMs: Math.max(config.sessionIdleSeconds * 1000, horizon),
+        // Never shorter than the life of the session's own tokens: a client using one token
+        // all along is not idle.
+        idleMs: (kind) =>
+          Math.max(config.sessionIdleSeconds, tokenTtlSeconds(config, kind) + config.clockSkewSeconds) * 1000,
       },
     );
     // The database's revocations go into this node's own set: each node reads them itself.

@@ -136,7 +136,7 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'integer', min: 300, max: 31536000 },
     default: 604800,
     description:
-      'A session neither signed into nor refreshed for this long ends: its next refresh is refused (the sign-in starts again). Never shorter in effect than the longest access-token lifetime.',
+      'A session neither signed into nor refreshed for this long ends: its next refresh is refused (the sign-in starts again). Never shorter in effect than the lifetime of the session’s own access tokens.',
   },
   {
     path: 'refreshGraceSeconds',

@@ -44,7 +44,7 @@ export class BroadcastRevocationList implements RevocationList {
     return this.local.isRevoked(sessionId, now);
   }
 
-  scheduledAfter(now: number): Array<{ id: string; at: number }> {
+  scheduledAfter(now: number): Array<{ id: string; at: number; since: number }> {
     return this.local.scheduledAfter(now);
   }
 

@@ -44,6 +44,9 @@ export interface SessionRepository {
    * those retained after their rows were deleted), for the in-memory revoked set.
    */
   listRevokedSince(since: number): Promise<Array<{ id: string; revokedAt: number }>>;
-  /** Deletes sessions (and retained revocations) that ended before `before`; returns how many sessions. */
-  deleteEndedBefore(before: number): Promise<number>;
+  /**
+   * Deletes sessions (and retained revocations) that ended before `before`, at most
+   * `limit` of each; returns how many sessions.
+   */
+  deleteEndedBefore(before: number, limit?: number): Promise<number>;
 }

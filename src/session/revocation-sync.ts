@@ -18,8 +18,6 @@ export class RevocationSync {
   private timer: NodeJS.Timeout | null = null;
   private watermark: number;
   private running: Promise<void> | null = null;
-  /** Scheduled revocations some look has found in the store: only these can be found cancelled. */
-  private readonly confirmedScheduled = new Set<string>();
   onError: (err: unknown) => void = () => {};
 
   constructor(
@@ -69,37 +67,27 @@ export class RevocationSync {
    * For revocations scheduled for later, the store's time is the truth: one no longer
    * listed was cancelled, one listed at another time was moved. Two guards keep a live
    * revocation from being undone: an entry that changed while the store was read (a
-   * sign-out now, a message from another node) is left as it is, and one is taken as
-   * cancelled only once an earlier look found it in the store (it may not be committed yet).
+   * sign-out now, a message from another node) is left as it is, and one this node has
+   * had for less than `overlapMs` is not taken for cancelled (its write, or the one a
+   * message announced, may not have committed when the look began).
    */
   private reconcileScheduled(
     startedAt: number,
-    scheduled: Array<{ id: string; at: number }>,
+    scheduled: Array<{ id: string; at: number; since: number }>,
     revoked: Array<{ id: string; revokedAt: number }>,
   ): void {
+    if (scheduled.length === 0) return;
     const listed = new Map(revoked.map((r) => [r.id, r.revokedAt]));
-    const stillScheduled = new Set<string>();
-    for (const { id, revokedAt } of revoked) {
-      if (revokedAt > startedAt) {
-        this.confirmedScheduled.add(id);
-        stillScheduled.add(id);
-      }
-    }
-    for (const { id, at } of scheduled) {
-      stillScheduled.add(id);
+    for (const { id, at, since } of scheduled) {
       if (this.list.revokedAt(id) !== at) continue;
       const stored = listed.get(id);
       if (stored === undefined) {
-        if (this.confirmedScheduled.delete(id)) this.list.cancel(id);
-        continue;
-      }
-      this.confirmedScheduled.add(id);
-      if (stored !== at) {
+        if (startedAt - since >= this.overlapMs) this.list.cancel(id);
+      } else if (stored !== at) {
         this.list.cancel(id);
         this.list.add(id, stored);
       }
     }
-    for (const id of this.confirmedScheduled) if (!stillScheduled.has(id)) this.confirmedScheduled.delete(id);
   }
 
   async stop(): Promise<void> {

@@ -13,8 +13,11 @@ export interface RevocationList {
   isRevoked(sessionId: string, now: number): boolean;
   /** Forgets a revocation that was scheduled for later and has been cancelled. */
   cancel(sessionId: string): void;
-  /** The sessions whose revocation is scheduled after `now` (those a cancellation may still undo), with its time. */
-  scheduledAfter(now: number): Array<{ id: string; at: number }>;
+  /**
+   * The sessions whose revocation is scheduled after `now` (those a cancellation may still
+   * undo), with its time and since when this list has had it.
+   */
+  scheduledAfter(now: number): Array<{ id: string; at: number; since: number }>;
   /** When a session is (or will be) revoked, as this list knows it. */
   revokedAt(sessionId: string): number | undefined;
   size(): number;
@@ -23,7 +26,7 @@ export interface RevocationList {
 export class MemoryRevocationList implements RevocationList {
   private readonly revoked = new Map<string, number>();
   /** The few entries set for later (pending deactivations), kept apart so a poll need not scan them all. */
-  private readonly scheduled = new Set<string>();
+  private readonly scheduled = new Map<string, number>();
   private lastPrune = 0;
 
   constructor(
@@ -35,7 +38,8 @@ export class MemoryRevocationList implements RevocationList {
     const existing = this.revoked.get(sessionId);
     if (existing === undefined || revokedAt < existing) {
       this.revoked.set(sessionId, revokedAt);
-      if (revokedAt > this.now()) this.scheduled.add(sessionId);
+      const now = this.now();
+      if (revokedAt > now) this.scheduled.set(sessionId, now);
       else this.scheduled.delete(sessionId);
     }
     this.prune();
@@ -51,11 +55,11 @@ export class MemoryRevocationList implements RevocationList {
     this.scheduled.delete(sessionId);
   }
 
-  scheduledAfter(now: number): Array<{ id: string; at: number }> {
-    const out: Array<{ id: string; at: number }> = [];
-    for (const id of this.scheduled) {
+  scheduledAfter(now: number): Array<{ id: string; at: number; since: number }> {
+    const out: Array<{ id: string; at: number; since: number }> = [];
+    for (const [id, since] of this.scheduled) {
       const at = this.revoked.get(id);
-      if (at !== undefined && at > now) out.push({ id, at });
+      if (at !== undefined && at > now) out.push({ id, at, since });
       else this.scheduled.delete(id); // in force now: no cancellation can undo it any more
     }
     return out;
@@ -75,6 +79,6 @@ export class MemoryRevocationList implements RevocationList {
     if (now - this.lastPrune < 60_000) return;
     this.lastPrune = now;
     for (const [id, at] of this.revoked) if (at < now - this.horizonMs) this.revoked.delete(id);
-    for (const id of this.scheduled) if (!this.revoked.has(id)) this.scheduled.delete(id);
+    for (const id of this.scheduled.keys()) if (!this.revoked.has(id)) this.scheduled.delete(id);
   }
 }

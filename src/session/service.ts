@@ -19,10 +19,10 @@ export interface SessionSettings {
   sessionTtlMs: number;
   refreshGraceMs: number;
   /**
-   * A session whose newest credential is older than this (no sign-in nor refresh since)
-   * has been idle too long: its refresh is refused and it ends. Unset: no idle limit.
+   * How long a session of each kind may go without a new credential (no sign-in nor
+   * refresh) before its refresh is refused and it ends. Unset: no idle limit.
    */
-  idleMs?: number;
+  idleMs?: (kind: SessionKind) => number;
 }
 
 /** What a dialect turns a credential id into: the string handed to the client, and the hash to store if it holds a secret. */
@@ -165,7 +165,7 @@ export class SessionService {
       secretMatches(known, secret) &&
       isSessionLive(known.session, this.clock.now()) &&
       !this.isRevoked(known.session.id) &&
-      !this.idleSince(known.issuedAt)
+      !this.idleSince(known.session, known.issuedAt)
     ) {
       // A refusal is settled by the full path below, which reads and decides (a reuse, for
       // one, outranks a deactivated user); a failure (storage down) is answered as it is.
@@ -180,7 +180,7 @@ export class SessionService {
     }
     const { session, credential } = await this.sessionForCredential(credentialId, secret);
     if (credential.rotatedAt !== null) return this.replay(session, credential, options.context);
-    if (this.idleSince(credential.createdAt)) {
+    if (this.idleSince(session, credential.createdAt)) {
       await this.revoke(session.id, 'idle_timeout', { context: options.context });
       throw notFound();
     }
@@ -231,8 +231,9 @@ export class SessionService {
   }
 
   /** Whether a credential issued at `issuedAt`, unused since, has outlived the idle limit. */
-  private idleSince(issuedAt: number): boolean {
-    return this.settings.idleMs !== undefined && this.clock.now() - issuedAt > this.settings.idleMs;
+  private idleSince(session: Session, issuedAt: number): boolean {
+    const idleMs = this.settings.idleMs?.(session.kind);
+    return idleMs !== undefined && this.clock.now() - issuedAt > idleMs;
   }
 
   private async replay(

@@ -21,5 +21,12 @@ export const revocationTombstones: Migration = {
       .on('revoked_session_tombstones')
       .column('revoked_at')
       .execute();
+    await db.schema
+      .createIndex('revoked_session_tombstones_expires_at')
+      .on('revoked_session_tombstones')
+      .column('expires_at')
+      .execute();
+    // The hourly purge finds ended sessions by either time (revoked_at has its index).
+    await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
   },
 };

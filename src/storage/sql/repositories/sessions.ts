@@ -238,14 +238,19 @@ export class SqlSessionRepository implements SessionRepository {
     return rows.map((r) => ({ id: r.id, revokedAt: r.revoked_at! }));
   }
 
-  async deleteEndedBefore(before: number): Promise<number> {
+  async deleteEndedBefore(before: number, limit = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const ended = (table: 'sessions' | 'revoked_session_tombstones') =>
+      this.db
+        .selectFrom(table)
+        .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+        .limit(limit);
     await this.db
       .deleteFrom('revoked_session_tombstones')
-      .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+      .where('session_id', 'in', ended('revoked_session_tombstones').select('session_id'))
       .execute();
     const result = await this.db
       .deleteFrom('sessions')
-      .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+      .where('id', 'in', ended('sessions').select('id'))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
