@@ -109,7 +109,8 @@ export interface ServiceOptions {
   runJobs?: boolean;
 }
 
-/** The longest any token Latchkey signs can live: how long revocations and retired keys must be remembered. */
+const SESSION_KINDS: readonly SessionKind[] = ['rpc', 'spa', 'apps', 'feathers'];
+
 /** The lifetime of the access tokens of one kind of session. */
 export function tokenTtlSeconds(config: Config, kind: SessionKind): number {
   switch (kind) {
@@ -124,17 +125,10 @@ export function tokenTtlSeconds(config: Config, kind: SessionKind): number {
   }
 }
 
+/** The longest any token Latchkey signs can live: how long revocations and retired keys must be remembered. */
 export function maxTokenLifetimeMs(config: Config): number {
-  return (
-    (Math.max(
-      config.bearerTtlSeconds,
-      config.feathers.tokenTtlSeconds,
-      config.apps.tokenTtlSeconds,
-      config.spa.accessTokenTtlSeconds,
-    ) +
-      config.clockSkewSeconds) *
-    1000
-  );
+  const longest = Math.max(...SESSION_KINDS.map((kind) => tokenTtlSeconds(config, kind)));
+  return (longest + config.clockSkewSeconds) * 1000;
 }
 
 /**
@@ -223,11 +217,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
     revocationSync.onError = (err) => log.error({ err }, 'revocation sync: store unreachable');
     // Keys rotated elsewhere (another node, the CLI): broadcast when there is a bus, and re-read every 10 s anyway.
     const keyWatch = new KeyWatch(keys, tokens, bus, (err) => log.error({ err }, 'key reload failed'));
-    if (options.syncRevocations ?? true) keyWatch.start();
-    if (options.syncRevocations ?? true) revocationSync.start();
     const sessionPurge = new SessionPurge(repos.sessions, clock, horizon);
     sessionPurge.onError = (err) => log.error({ err }, 'session purge failed');
-    if (options.syncRevocations ?? true) sessionPurge.start();
+    if (options.syncRevocations ?? true) {
+      keyWatch.start();
+      revocationSync.start();
+      sessionPurge.start();
+    }
     started.push(
       () => keyWatch.stop(),
       () => revocationSync.stop(),

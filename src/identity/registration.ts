@@ -34,8 +34,6 @@ export interface ActivationTokenRepository {
    * concurrent calls with any of one user's links, exactly one wins.
    */
   consume(tokenHash: string, now: number): Promise<ActivationToken | null>;
-  /** Deletes every link of a user (once the account is active, no other link may set its password). */
-  deleteForUser(userId: string): Promise<number>;
   /** Deletes tokens that expired before `before` (used or not); returns how many. */
   deleteExpiredBefore(before: number): Promise<number>;
 }
@@ -248,7 +246,6 @@ export class RegistrationService {
       this.clock.now(),
     );
     if (!activated) throw invalid();
-    await this.tokens.deleteForUser(user.id);
     return activated;
   }
 }

@@ -57,14 +57,6 @@ export class SqlActivationTokenRepository implements ActivationTokenRepository {
     return row ? toToken(row) : null;
   }
 
-  async deleteForUser(userId: string): Promise<number> {
-    const result = await this.db
-      .deleteFrom('activation_tokens')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
   async deleteExpiredBefore(before: number): Promise<number> {
     const result = await this.db
       .deleteFrom('activation_tokens')
