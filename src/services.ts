@@ -30,7 +30,7 @@ import { SessionService } from './session/service.js';
 import type { SessionKind } from './session/types.js';
 import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
-import type { MasterSecrets } from './shared/master-secrets.js';
+import { deriveKeys, type MasterSecrets } from './shared/master-secrets.js';
 import { Sealer } from './shared/seal.js';
 import { createSpaCore, type SpaCore } from './spa/index.js';
 import { RedisBus } from './storage/redis/bus.js';
@@ -189,7 +189,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const secrets: MasterSecrets = { current: config.secret, fallbacks: config.secretFallbacks };
     const keys = new KeyRing(repos.keys, new Sealer(secrets, 'signing-keys'), () => clock.now());
     await keys.load();
-    const tokens = new TokenService(keys, clock, config.issuer, config.clockSkewSeconds);
+    const tokens = new TokenService(
+      keys,
+      clock,
+      config.issuer,
+      config.clockSkewSeconds,
+      deriveKeys(secrets, 'jwt:internal-tokens'),
+    );
     const horizon = maxTokenLifetimeMs(config);
     const memoryRevocations = new MemoryRevocationList(horizon, () => clock.now());
     const revocations = config.redisUrl

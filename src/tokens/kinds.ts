@@ -20,6 +20,18 @@ export const TOKEN_KINDS = [
 ] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
+/**
+ * The kinds only Latchkey itself reads. They are signed with a key that is never
+ * published (HS256 under a key derived from the master secret), so a resource server
+ * that verifies against the JWKS and checks only `iss`, `aud` and `exp` can never
+ * take one for an access token: its signature does not verify there.
+ */
+export const INTERNAL_KINDS: readonly TokenKind[] = ['apps-verified-email', 'mfa-challenge', 'mfa-response'];
+
+export function isInternalKind(kind: TokenKind): boolean {
+  return INTERNAL_KINDS.includes(kind);
+}
+
 export function typHeader(kind: TokenKind): string {
   return `${kind}+jwt`;
 }
