@@ -1,5 +1,5 @@
 import { type App, appQName } from '../identity/types.js';
-import type { Session } from '../session/index.js';
+import { type Session, sessionAmr } from '../session/index.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
 import type { TokenService } from '../tokens/jwt.js';
 import type { SubjectKind } from './types.js';
@@ -53,6 +53,7 @@ export async function signPrincipal(
   const data = principalData(session);
   const iat = Math.floor(nowMs / 1000);
   const exp = Math.min(iat + ttlSeconds, Math.floor(session.expiresAt / 1000));
+  const amr = sessionAmr(session);
   const value = await tokens.sign(
     PRINCIPAL_KIND,
     {
@@ -67,6 +68,9 @@ export async function signPrincipal(
       Duration: ttlSeconds * 1_000_000_000,
       IssuedAt: rfc3339(iat * 1000),
       sid: session.id,
+      // Go's JSON decoding ignores a field PrincipalPayload does not name, so the reference's
+      // readers are unaffected. Absent for a session from before it was recorded.
+      ...(amr ? { amr } : {}),
     },
     {
       audience: appQName(app),

@@ -78,7 +78,7 @@ export class AppLoginService {
     context: RequestContext | undefined,
   ): Promise<IssuedPrincipal> {
     const { signIn, sessions, tokens, clock } = this.deps;
-    const user = await signIn.signIn({
+    const { user, amr } = await signIn.signIn({
       appId: app.id,
       login,
       password,
@@ -101,6 +101,7 @@ export class AppLoginService {
         userId: user.id,
         kind: 'apps',
         data: { ...data },
+        amr,
         client,
         userDeactivatesAt: user.deactivatedAt,
       },
@@ -191,7 +192,7 @@ export class AppLoginService {
     );
     // The whole sign-in flow, second factor included: the old password alone must not
     // let someone who learnt it lock the owner of an MFA login out.
-    const user = await signIn.signIn({
+    const { user } = await signIn.signIn({
       appId: app.id,
       login,
       password: oldPassword,

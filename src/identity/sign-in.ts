@@ -3,9 +3,16 @@ import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import type { RequestContext } from '../shared/request-context.js';
 import { ACCOUNT_POLICY, ADDRESS_POLICY, type Throttle } from '../throttle/index.js';
+import { type AuthMethod, amrOf } from './amr.js';
 import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import { isDeactivated, type User } from './types.js';
+
+/** A completed sign-in: the user, and how they showed who they are (RFC 8176 `amr`). */
+export interface SignedIn {
+  user: User;
+  amr: AuthMethod[];
+}
 
 export type SignInOutcome = 'success' | 'invalid_credentials' | 'not_activated' | 'throttled';
 
@@ -54,7 +61,7 @@ export class SignInService {
     lookup?: LoginLookup;
     /** The request signing in, for the events; none outside one. */
     context: RequestContext | undefined;
-  }): Promise<User> {
+  }): Promise<SignedIn> {
     const user = await this.verifyPassword(
       input.appId,
       input.login,
@@ -64,7 +71,7 @@ export class SignInService {
       input.context,
     );
     const factors = await this.mfa.factors(user.id);
-    if (factors.length === 0) return user;
+    if (factors.length === 0) return { user, amr: amrOf('password', null) };
     if (!input.secondFactor) {
       throw new LatchkeyError(
         'auth_factor_required',
@@ -76,7 +83,7 @@ export class SignInService {
       );
     }
     await this.mfa.verify(user, input.secondFactor, input.context);
-    return user;
+    return { user, amr: amrOf('password', input.secondFactor.type) };
   }
 
   /**

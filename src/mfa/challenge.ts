@@ -1,3 +1,4 @@
+import { type AuthMethod, amrOf, readAmr } from '../identity/amr.js';
 import type { UserRepository } from '../identity/ports.js';
 import { isDeactivated, type User } from '../identity/types.js';
 import type { Clock } from '../shared/clock.js';
@@ -80,12 +81,17 @@ export class MfaChallengeService {
   ): Promise<{ sigResponse: string; expiresAtMs: number }> {
     const challenge = await this.open(request, 'mfa-challenge', audience);
     const user = await this.liveUser(appId, challenge.userId);
-    await this.mfa.verify(user, factorOf(code), context);
+    const factor = factorOf(code);
+    await this.mfa.verify(user, factor, context);
     if (!(await this.consume(`mfa-challenge:${challenge.id}`, challenge.expiresAtMs))) throw expiredAttempt();
     const expiresAtMs = this.expiry(RESPONSE_WINDOW_SECONDS);
     const sigResponse = await this.tokens.sign(
       'mfa-response',
-      { ctx: challenge.context, att: challenge.id },
+      {
+        ctx: challenge.context,
+        att: challenge.id,
+        amr: amrOf(firstFactorOf(challenge.context), factor.type),
+      },
       { audience, subject: user.id, id: newId(), expiresAtMs },
     );
     return { sigResponse, expiresAtMs };
@@ -96,11 +102,13 @@ export class MfaChallengeService {
     audience: string,
     appId: string,
     sigResponse: string,
-  ): Promise<{ user: User; context: ChallengeContext }> {
+  ): Promise<{ user: User; context: ChallengeContext; amr: AuthMethod[] }> {
     const response = await this.open(sigResponse, 'mfa-response', audience);
+    const amr = readAmr(response.amr);
+    if (!amr) throw expiredAttempt();
     if (!(await this.consume(`mfa-response:${response.id}`, response.expiresAtMs))) throw expiredAttempt();
     const user = await this.liveUser(appId, response.userId);
-    return { user, context: response.context };
+    return { user, context: response.context, amr };
   }
 
   /** Whether a challenge token is one this service issued and still open (for the hosted page). */
@@ -126,9 +134,9 @@ export class MfaChallengeService {
     } catch {
       throw expiredAttempt();
     }
-    const { sub, jti, ctx } = verified.claims;
+    const { sub, jti, ctx, amr } = verified.claims;
     if (typeof sub !== 'string' || typeof jti !== 'string' || !isContext(ctx)) throw expiredAttempt();
-    return { userId: sub, id: jti, context: ctx, expiresAtMs: verified.expiresAtMs };
+    return { userId: sub, id: jti, context: ctx, amr, expiresAtMs: verified.expiresAtMs };
   }
 
   private async liveUser(appId: string, userId: string): Promise<User> {
@@ -152,6 +160,11 @@ export class MfaChallengeService {
 export function factorOf(code: string): SecondFactor {
   const compact = code.replace(/\s/g, '');
   return /^\d{6}$/.test(compact) ? { type: 'TOTP', token: compact } : { type: 'RECOVERY_CODE', token: code };
+}
+
+/** An alias's secret is the password; a login link is its own kind of first factor. */
+function firstFactorOf(context: ChallengeContext) {
+  return context.method === 'login-link' ? 'login-link' : 'password';
 }
 
 function isContext(value: unknown): value is ChallengeContext {

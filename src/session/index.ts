@@ -13,4 +13,5 @@ export {
   type Session,
   type SessionCredential,
   type SessionKind,
+  sessionAmr,
 } from './types.js';

@@ -8,6 +8,7 @@ import type { Sealer } from '../shared/seal.js';
 import type { SessionRepository } from './ports.js';
 import type { RevocationList } from './revocation.js';
 import {
+  AMR_KEY,
   type ClientInfo,
   isSessionLive,
   type Session,
@@ -89,6 +90,11 @@ export class SessionService {
       userId: string;
       kind: SessionKind;
       data?: Record<string, unknown>;
+      /**
+       * How the user signed in (RFC 8176 `amr`), remembered with the session so that
+       * every token refreshed from it says the same (read back with sessionAmr).
+       */
+      amr?: readonly string[];
       /** Absolute lifetime of this session, when its dialect sets its own (the spa refresh lifetime). */
       ttlMs?: number;
       client: ClientInfo;
@@ -109,7 +115,7 @@ export class SessionService {
       revokeReason: null,
       clientIp: input.client.ip,
       userAgent: input.client.userAgent,
-      data: input.data ?? {},
+      data: input.amr ? { ...input.data, [AMR_KEY]: [...input.amr] } : (input.data ?? {}),
     };
     const credentialId = newId();
     const issued = await makeCredential(credentialId, session);

@@ -36,3 +36,14 @@ export interface ClientInfo {
 export function isSessionLive(session: Session, now: number): boolean {
   return session.expiresAt > now && (session.revokedAt === null || session.revokedAt > now);
 }
+
+/** Where a session keeps its `amr` among its data. */
+export const AMR_KEY = 'amr';
+
+/** The `amr` a session was started with; null for a session started without one (before it was recorded). */
+export function sessionAmr(session: Session): string[] | null {
+  const value = session.data[AMR_KEY];
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')
+    ? [...value]
+    : null;
+}

@@ -1,3 +1,4 @@
+import { type AuthMethod, amrOf } from '../identity/amr.js';
 import type { UserRepository } from '../identity/ports.js';
 import type { SignInService } from '../identity/sign-in.js';
 import { type App, appQName, primaryEmail, type User } from '../identity/types.js';
@@ -16,8 +17,8 @@ export interface SpaGrant {
   method: SpaMethod;
   /** The survey an alias or login-link sign-in was for; null for email sign-ins and unbound links. */
   surveyId: string | null;
-  /** Whether a second factor was verified. */
-  mfa: boolean;
+  /** How the user showed who they are (RFC 8176): `pwd` or `link`, then `otp` and `mfa` after a second factor. */
+  amr: AuthMethod[];
 }
 
 export type SpaOutcome =
@@ -98,13 +99,16 @@ export class SpaSignIn {
     const { link, user } = await this.deps.links.redeem(app.id, input.token, input.client, input.context);
     const challenge: ChallengeContext = { method: 'login-link', surveyId: link.surveyId };
     if ((await this.deps.mfa.factors(user.id)).length > 0) return this.challenge(app, user, challenge);
-    return { kind: 'granted', grant: { user, method: 'login-link', surveyId: link.surveyId, mfa: false } };
+    return {
+      kind: 'granted',
+      grant: { user, method: 'login-link', surveyId: link.surveyId, amr: amrOf('login-link', null) },
+    };
   }
 
   /** Redeems the hosted page's answer (once) and completes the sign-in it belongs to. */
   async verify(app: App, sigResponse: string): Promise<SpaGrant> {
-    const { user, context } = await this.deps.challenges.redeem(appQName(app), app.id, sigResponse);
-    return { user, method: context.method as SpaMethod, surveyId: context.surveyId, mfa: true };
+    const { user, context, amr } = await this.deps.challenges.redeem(appQName(app), app.id, sigResponse);
+    return { user, method: context.method as SpaMethod, surveyId: context.surveyId, amr };
   }
 
   private async throughCoreFlow(
@@ -119,10 +123,16 @@ export class SpaSignIn {
   ): Promise<SpaOutcome> {
     const { login, password, client, context } = input;
     try {
-      const user = await this.deps.signIn.signIn({ appId: app.id, login, password, client, context });
+      const { user, amr } = await this.deps.signIn.signIn({
+        appId: app.id,
+        login,
+        password,
+        client,
+        context,
+      });
       return {
         kind: 'granted',
-        grant: { user, method: challenge.method as SpaMethod, surveyId: challenge.surveyId, mfa: false },
+        grant: { user, method: challenge.method as SpaMethod, surveyId: challenge.surveyId, amr },
       };
     } catch (err) {
       // The password was right and a second factor is due: the core says whose.

@@ -14,7 +14,7 @@ import {
   startFeathersServer,
 } from './support.js';
 
-const PAYLOAD_KEYS = ['_id', 'aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub'];
+const PAYLOAD_KEYS = ['_id', 'amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub'];
 
 for (const backend of await backends()) {
   describe(`feathers /authentication (${backend.name})`, () => {

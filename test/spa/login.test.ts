@@ -192,7 +192,7 @@ for (const backend of await backends()) {
       assert.deepEqual(payload['amr'], ['pwd']);
       assert.ok(refreshCookie(res)?.value);
       const session = await server.services.repos.sessions.findSession(payload['sid'] as string);
-      assert.deepEqual(session?.data, { method: 'alias', surveyId: 'demo', mfa: false });
+      assert.deepEqual(session?.data, { method: 'alias', surveyId: 'demo', amr: ['pwd'] });
 
       // The same name in another survey names nobody; a wrong password fails; all alike.
       await server.services.spa.aliases.create(appId, {

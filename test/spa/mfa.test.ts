@@ -177,11 +177,11 @@ for (const backend of await backends()) {
       assert.deepEqual(Object.keys(verified.body), ['accessToken']);
       const access = jwt(verified.body['accessToken'] as string).payload;
       assert.equal(access['sub'], user.id);
-      assert.deepEqual(access['amr'], ['pwd', 'mfa']);
+      assert.deepEqual(access['amr'], ['pwd', 'otp', 'mfa']);
       assert.ok(refreshCookie(verified)?.value);
       assert.equal(await userInfoAccepts(server, verified.body['accessToken'] as string), true);
       const session = await server.services.repos.sessions.findSession(access['sid'] as string);
-      assert.deepEqual(session?.data, { method: 'password', surveyId: null, mfa: true });
+      assert.deepEqual(session?.data, { method: 'password', surveyId: null, amr: ['pwd', 'otp', 'mfa'] });
       // The refresh cookie of an MFA session refreshes like any other.
       const refreshed = await spa(server, '/refresh', undefined, withCookie(refreshCookie(verified)!.value));
       assert.equal(refreshed.status, 200);
@@ -383,7 +383,7 @@ for (const backend of await backends()) {
       const viaLink = await spa(server, '/login/verify', { sigResponse: sig2 });
       const claims = jwt(viaLink.body['accessToken'] as string).payload;
       assert.equal(claims['survey'], 'wave-3');
-      assert.deepEqual(claims['amr'], ['link', 'mfa']);
+      assert.deepEqual(claims['amr'], ['link', 'otp', 'mfa']);
     });
 
     test('/login/verify: missing, empty, non-string and forged sigResponses are 401 Invalid Authorization', async () => {

@@ -39,5 +39,6 @@ export function presentPayload(claims: Record<string, unknown>): Static<typeof T
     sid: String(claims['sid']),
     iat: Number(claims['iat']),
     exp: Number(claims['exp']),
+    ...(Array.isArray(claims['amr']) ? { amr: claims['amr'].map(String) } : {}),
   };
 }

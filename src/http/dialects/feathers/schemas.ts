@@ -123,6 +123,12 @@ export const TokenPayload = Type.Object(
     sid: Type.String({ description: 'The session; signing out ends every token of it' }),
     iat: Type.Integer(),
     exp: Type.Integer(),
+    amr: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'How the user signed in (RFC 8176): `["pwd"]`, or `["pwd","otp","mfa"]` with a second factor',
+      }),
+    ),
   },
   exact,
 );

@@ -3,7 +3,7 @@ import type { FeathersSettings } from '../../../config/feathers.js';
 import { appQName, isDeactivated, type User } from '../../../identity/types.js';
 import type { SecondFactor } from '../../../mfa/index.js';
 import type { Services } from '../../../services.js';
-import type { IssuedCredential, Session } from '../../../session/index.js';
+import { type IssuedCredential, type Session, sessionAmr } from '../../../session/index.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
 import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
@@ -39,9 +39,10 @@ async function issue(
 ): Promise<IssuedCredential> {
   let expiresAtMs = Math.min(services.clock.now() + settings.tokenTtlSeconds * 1000, session.expiresAt);
   if (user.deactivatedAt !== null) expiresAtMs = Math.min(expiresAtMs, user.deactivatedAt);
+  const amr = sessionAmr(session);
   const value = await services.tokens.sign(
     FEATHERS_KIND,
-    { sid: session.id, _id: user.id },
+    { sid: session.id, _id: user.id, ...(amr ? { amr } : {}) },
     {
       audience: feathersAudience(services),
       subject: user.id,
@@ -64,7 +65,7 @@ export async function signInWithPassword(
 ): Promise<{ user: User; token: string }> {
   const app = services.defaultApp;
   const client = clientInfo(request);
-  const user = await services.signIn.signIn({
+  const { user, amr } = await services.signIn.signIn({
     appId: app.id,
     login: input.email,
     password: input.password,
@@ -78,6 +79,7 @@ export async function signInWithPassword(
       userId: user.id,
       kind: 'feathers',
       data: {},
+      amr,
       client,
       userDeactivatesAt: user.deactivatedAt,
     },

@@ -22,7 +22,7 @@ async function signIn(ctx: SignIn, transport: RpcTransport) {
   const { services, body } = ctx;
   const app = services.defaultApp;
   // The reference's retry: without a factor an MFA user gets 10034 and sends the request again with one.
-  const user = await services.signIn.signIn({
+  const { user, amr } = await services.signIn.signIn({
     appId: app.id,
     login: body.user,
     password: body.password,
@@ -41,6 +41,7 @@ async function signIn(ctx: SignIn, transport: RpcTransport) {
       userId: user.id,
       kind: 'rpc',
       data: { transport, projection },
+      amr,
       client: clientInfo(ctx.request),
       userDeactivatesAt: user.deactivatedAt,
     },

@@ -1,7 +1,7 @@
 import type { EffectivePermission, User } from '../../../identity/types.js';
 import { appQName } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
-import type { IssuedCredential, Session } from '../../../session/index.js';
+import { type IssuedCredential, type Session, sessionAmr } from '../../../session/index.js';
 import { LatchkeyError } from '../../../shared/errors.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
 import { type SignInProjection, sessionUser } from './presenters.js';
@@ -50,9 +50,10 @@ export async function issueRpcToken(
   let permissions: EffectivePermission[] | null = null;
   if (data.projection.permissions) permissions = await services.authz.effective(user.appId, user.id);
   const claimsUser = sessionUser(user, data.projection, permissions);
+  const amr = sessionAmr(session);
   const value = await services.tokens.sign(
     RPC_KIND[data.transport],
-    { user: claimsUser, sid: session.id },
+    { user: claimsUser, sid: session.id, ...(amr ? { amr } : {}) },
     { audience: rpcAudience(services), subject: user.id, id: credentialId, expiresAtMs },
   );
   return { value, secretHash: null, expiresAtMs, claimsUser };

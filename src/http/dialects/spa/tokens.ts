@@ -1,7 +1,7 @@
 import type { SpaSettings } from '../../../config/spa.js';
 import { appQName, isDeactivated, type User } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
-import type { ClientInfo, IssuedCredential, Session } from '../../../session/index.js';
+import { type ClientInfo, type IssuedCredential, type Session, sessionAmr } from '../../../session/index.js';
 import { LatchkeyError } from '../../../shared/errors.js';
 import { newId, newSecret, sha256Hex } from '../../../shared/ids.js';
 import type { SpaGrant, SpaMethod } from '../../../spa/index.js';
@@ -9,11 +9,15 @@ import type { TokenKind } from '../../../tokens/kinds.js';
 
 export const SPA_ACCESS: TokenKind = 'spa-access';
 
-/** What an spa session carries across refreshes: how it began, and for which survey. */
+/**
+ * What an spa session carries across refreshes: how it began, and for which survey.
+ * Its `amr` is the session's own (SessionService); `mfa` is read only from sessions
+ * started before the `amr` was recorded.
+ */
 export interface SpaSessionData {
   method: SpaMethod;
   surveyId: string | null;
-  mfa: boolean;
+  mfa?: boolean;
 }
 
 /**
@@ -35,8 +39,11 @@ function sessionData(session: Session): SpaSessionData {
   };
 }
 
-/** RFC 8176 method references: `pwd`, plus `mfa` when a second factor was verified. */
-function amr(data: SpaSessionData): string[] {
+/** RFC 8176 method references as the sign-in recorded them (see identity/amr.ts). */
+function amr(session: Session, data: SpaSessionData): string[] {
+  const recorded = sessionAmr(session);
+  if (recorded) return recorded;
+  // A session started before the amr was recorded: what its tokens said then.
   const first = data.method === 'login-link' ? 'link' : 'pwd';
   return data.mfa ? [first, 'mfa'] : [first];
 }
@@ -59,7 +66,11 @@ export async function issueAccessToken(
   if (user.deactivatedAt !== null) expiresAtMs = Math.min(expiresAtMs, user.deactivatedAt);
   return services.tokens.sign(
     SPA_ACCESS,
-    { sid: session.id, amr: amr(data), ...(data.surveyId === null ? {} : { survey: data.surveyId }) },
+    {
+      sid: session.id,
+      amr: amr(session, data),
+      ...(data.surveyId === null ? {} : { survey: data.surveyId }),
+    },
     { audience: spaAudience(services), subject: user.id, id: newId(), expiresAtMs },
   );
 }
@@ -77,13 +88,14 @@ export async function startSession(
   grant: SpaGrant,
   client: ClientInfo,
 ): Promise<{ session: Session; refreshToken: string; accessToken: string }> {
-  const data: SpaSessionData = { method: grant.method, surveyId: grant.surveyId, mfa: grant.mfa };
+  const data: SpaSessionData = { method: grant.method, surveyId: grant.surveyId };
   const { session, value } = await services.sessions.start(
     {
       appId: services.defaultApp.id,
       userId: grant.user.id,
       kind: 'spa',
       data: { ...data },
+      amr: grant.amr,
       ttlMs: settings.sessionTtlSeconds * 1000,
       client,
       userDeactivatesAt: grant.user.deactivatedAt,
