@@ -241,6 +241,39 @@ for (const backend of (await backends()).slice(0, 1)) {
       }
     });
 
+    test('an internal kind signed with a published key (EdDSA, or HS256 keyed with the JWKS) is refused where that kind is expected', async () => {
+      const mfaUser = await seedUser(server);
+      const { code } = await enrollTotp(server, mfaUser);
+      const login = await spa(server, '/login', {
+        email: mfaUser.emails[0]!.address,
+        password: mfaUser.password,
+      });
+      const { request } = login.body['mfa'] as { request: string };
+      const res = await server.inject({
+        method: 'POST',
+        url: '/mfa/challenge/respond',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ request, code: code() }),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const { sigResponse } = res.json() as { sigResponse: string };
+      const [h, p] = sigResponse.split('.');
+      assert.equal(decode(h!)['alg'], 'HS256', 'internal kinds are signed with the unpublished key');
+      const verify = AUTHENTICATED_ROUTES['spa /login/verify (sigResponse)']!;
+      const edDsa = rawSign(
+        { alg: 'EdDSA', kid: publicJwk()['kid'], typ: 'mfa-response+jwt' },
+        decode(p!),
+        server.services.keys.signingKey().privateKey,
+      );
+      assert.equal(await verify(server, edDsa), false, 'EdDSA under the signing key');
+      const header = b64({ alg: 'HS256', typ: 'mfa-response+jwt' });
+      const hmac = createHmac('sha256', JSON.stringify(publicJwk()))
+        .update(`${header}.${p}`)
+        .digest('base64url');
+      assert.equal(await verify(server, `${header}.${p}.${hmac}`), false, 'HS256 keyed with the public key');
+      assert.equal(await verify(server, sigResponse), true, 'the genuine answer still works (once)');
+    });
+
     for (const [name, forge] of Object.entries(forgeries)) {
       test(name, async () => {
         const token = await forge();
