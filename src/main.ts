@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { flushLogsSync } from './http/log-destination.js';
 import { buildApp } from './http/server.js';
 import { createServices, type Services } from './services.js';
 
@@ -23,6 +24,7 @@ export async function startServer(
       // close() stops accepting connections and waits for in-flight requests to finish.
       await app.close();
       await services.close();
+      flushLogsSync();
     })();
     return stopping;
   };
@@ -43,6 +45,8 @@ export async function startServer(
       }
     }
     app.log.info({ address, store: services.store.kind, dialects: config.dialects }, 'latchkey listening');
+    // Log lines are buffered (log-destination.ts); the start-up lines are written at once.
+    flushLogsSync();
     return { app, services, address, stop };
   } catch (err) {
     await stop();

@@ -19,6 +19,7 @@ import { registerRpc } from './dialects/rpc/index.js';
 import { registerRpcPages } from './dialects/rpc/pages.js';
 import { registerSpa } from './dialects/spa/index.js';
 import { HTTP_STATUS } from './errors.js';
+import { stdoutDestination } from './log-destination.js';
 import { redactedPath } from './log-path.js';
 import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
@@ -44,6 +45,7 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
         req: (req) => ({ method: req.method, path: redactedPath(String(req.url)), remoteAddress: req.ip }),
         res: (res) => ({ statusCode: res.statusCode }),
       },
+      stream: stdoutDestination(),
     },
     // One log line per request (below) instead of Fastify's two keeps the hot path cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -87,7 +89,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     if (settled) answer(...(settled as [Error | null, unknown]));
   });
 
-  await app.register(cookie);
+  // Cookies are parsed on first use (cookies.ts), not in a hook every request runs.
+  await app.register(cookie, { hook: false });
   // Response schemas document and contract-test the answers; they do not shape them:
   // answers are serialised as the handlers built them, so a schema can never drop or coerce a field.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
