@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { flushLogsSync } from './http/log-destination.js';
 import { buildApp } from './http/server.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type ServiceOptions, type Services } from './services.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -14,9 +14,9 @@ export interface RunningServer {
 /** config → storage → services → HTTP → listen; SIGTERM/SIGINT finish in-flight requests, then close storage. */
 export async function startServer(
   config: Config,
-  options: { handleSignals?: boolean } = {},
+  options: { handleSignals?: boolean; services?: ServiceOptions } = {},
 ): Promise<RunningServer> {
-  const services = await createServices(config);
+  const services = await createServices(config, options.services);
   const app = await buildApp(services);
   let stopping: Promise<void> | null = null;
   const stop = () => {
