@@ -25,6 +25,7 @@ import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
 import { registerPages } from './pages/index.js';
+import { lazyChildLogger } from './request-logger.js';
 
 export interface BuildOptions {
   /** pino options or false; tests pass a stream to capture logs. */
@@ -49,6 +50,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     },
     // One log line per request (below) instead of Fastify's two keeps the hot path cheap.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's child logger is made only when it logs more than its access line.
+    childLoggerFactory: lazyChildLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
