@@ -76,10 +76,25 @@ export async function signInAll(
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, users.length) }, async () => {
-      for (let i = next++; i < users.length; i = next++) out[i] = await signIn(users[i]!);
+      for (let i = next++; i < users.length; i = next++) out[i] = await patiently(() => signIn(users[i]!));
     }),
   );
   return out;
+}
+
+/**
+ * Retries a sign-in the server refused with 503 (its hash queue full: on a machine busy
+ * with other work, hashing is slower than the server expects), up to ten times a second apart.
+ */
+async function patiently(signIn: () => Promise<string>): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await signIn();
+    } catch (err) {
+      if (attempt >= 10 || !(err instanceof Error && err.message.includes('HTTP 503'))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 /** Fails loudly when a request the scenario is about to hammer does not actually succeed. */

@@ -16,6 +16,10 @@ export function printSummary(rows: Row[], profiles: Array<{ label: string; summa
     }
   }
   out('');
+  for (const r of rows.filter((x) => x.cpuUs !== undefined && x.cpuUs !== null && !x.check))
+    out(
+      `${r.scenario.padEnd(12)} ${storeTitle(r.store).padEnd(10)} ${r.label.slice(0, 52).padEnd(52)} ${r.cpuUs!.toFixed(1).padStart(6)} CPU-µs/req  ${Math.round(r.throughput ?? 0)} req/s${r.note ? ` (${r.note})` : ''}`,
+    );
   for (const r of rows.filter((x) => x.check))
     out(
       `${r.scenario.padEnd(12)} ${storeTitle(r.store).padEnd(10)} ${r.label.padEnd(52)} ${ratioText(r.check!).padStart(6)}  ${r.check!.met ? 'met' : 'MISSED'}`,

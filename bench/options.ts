@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage.js';
 
-export const SCENARIOS = ['sign-in', 'token-check', 'refresh', 'overload', 'scale'] as const;
+export const SCENARIOS = ['sign-in', 'token-check', 'refresh', 'overload', 'scale', 'workers'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const STORES = ['sqlite', 'postgres'] as const;
@@ -14,6 +14,7 @@ const NEEDS: Record<ScenarioName, ScenarioName[]> = {
   refresh: [],
   overload: ['sign-in', 'token-check'],
   scale: [],
+  workers: [],
 };
 
 export interface LoadSettings {

@@ -22,6 +22,7 @@ import { scaleScenario } from './scenarios/scale.js';
 import { signInScenario } from './scenarios/sign-in.js';
 import { tokenCheckScenario } from './scenarios/token-check.js';
 import type { ScenarioOutcome } from './scenarios/types.js';
+import { workersScenario } from './scenarios/workers.js';
 import { StoreRun } from './store-run.js';
 import { createTarget, postgresVersion, type StoreTarget } from './stores.js';
 import { exitWith } from './usage.js';
@@ -32,6 +33,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (run: StoreRun) => Promise<Scenario
   refresh: refreshScenario,
   overload: overloadScenario,
   scale: scaleScenario,
+  workers: workersScenario,
 };
 
 const started = performance.now();
@@ -71,6 +73,7 @@ async function runStore(run: StoreRun): Promise<ScenarioRun[]> {
           await run.startWith(Math.max(run.users, run.options.baseUsers), run.users ? 'restart' : 'base');
         const outcome = await SCENARIO_RUNNERS[scenario](run);
         runs.push({ scenario, store, outcome });
+        for (const note of outcome.notes) log(`  ${note}`);
         for (const row of outcome.rows.filter((r) => r.check))
           log(`${store}: ${row.label}: ${ratioText(row.check!)} (${row.check!.met ? 'met' : 'MISSED'})`);
       } catch (err) {

@@ -37,14 +37,14 @@ export interface ServerProcess extends Child {
  */
 export async function startServer(
   target: ServerTarget,
-  options: { cpuProfDir?: string | undefined } = {},
+  options: { cpuProfDir?: string | undefined; workers?: number } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   // Node's own file names: each thread (the hashing workers too) writes a profile of its
   // own, where one fixed name would let the last thread to exit overwrite the others.
   const nodeFlags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   const child = await startChild({
-    name: 'latchkey server',
+    name: options.workers ? `latchkey server (${options.workers} workers)` : 'latchkey server',
     args: [...nodeFlags, SERVER_CLI, 'serve'],
     env: {
       ...process.env,
@@ -53,6 +53,7 @@ export async function startServer(
       DATABASE_URL: target.databaseUrl,
       LATCHKEY_DATA_DIR: target.dataDir,
       LATCHKEY_SECRET: target.secret,
+      ...(options.workers ? { LATCHKEY_WORKERS: String(options.workers) } : {}),
       ...(target.redis ? { REDIS_URL: target.redis.url, LATCHKEY_REDIS_PREFIX: target.redis.prefix } : {}),
     },
     port,

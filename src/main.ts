@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { flushLogsSync } from './http/log-destination.js';
 import { buildApp } from './http/server.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type ServiceOptions, type Services } from './services.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -13,9 +14,9 @@ export interface RunningServer {
 /** config → storage → services → HTTP → listen; SIGTERM/SIGINT finish in-flight requests, then close storage. */
 export async function startServer(
   config: Config,
-  options: { handleSignals?: boolean } = {},
+  options: { handleSignals?: boolean; services?: ServiceOptions } = {},
 ): Promise<RunningServer> {
-  const services = await createServices(config);
+  const services = await createServices(config, options.services);
   const app = await buildApp(services);
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -23,6 +24,7 @@ export async function startServer(
       // close() stops accepting connections and waits for in-flight requests to finish.
       await app.close();
       await services.close();
+      flushLogsSync();
     })();
     return stopping;
   };
@@ -43,6 +45,8 @@ export async function startServer(
       }
     }
     app.log.info({ address, store: services.store.kind, dialects: config.dialects }, 'latchkey listening');
+    // Log lines are buffered (log-destination.ts); the start-up lines are written at once.
+    flushLogsSync();
     return { app, services, address, stop };
   } catch (err) {
     await stop();

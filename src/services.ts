@@ -99,6 +99,10 @@ export interface ServiceOptions {
   log?: Logger;
   /** Attempt counters; in memory unless a shared one is given. */
   limiter?: AttemptLimiter;
+  /** Messages to the other processes when there is no Redis (a cluster worker's IPC bus). */
+  bus?: Bus;
+  /** This process's hash slots, when it shares the machine's with other workers. */
+  hashConcurrency?: number;
   /** Send mail through this transport instead of the configured one (tests). */
   mailTransport?: MailTransport;
   /** Run the background mail sender (on by default). */
@@ -157,11 +161,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
       orgDirectory: memberships.directory(sqlRepos.orgDirectory),
     };
     const log = options.log ?? pino({ level: config.logLevel });
-    const bus: Bus = config.redisUrl
-      ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
-          log.error({ err }, 'redis: connection error'),
-        )
-      : new LocalBus();
+    const bus: Bus =
+      options.bus && !config.redisUrl
+        ? options.bus
+        : config.redisUrl
+          ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
+              log.error({ err }, 'redis: connection error'),
+            )
+          : new LocalBus();
     started.push(() => bus.close());
     const orgs = new OrgService(repos.orgs, clock);
     // With the feathers dialect, every new (or re-addressed) user joins their email domain's org.
@@ -183,7 +190,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
     bus.subscribe('memberships', (message) =>
       memberships.apply(message === '*' ? 'all' : { userId: message }),
     );
-    const hasher = new PasswordHasher(options.argon2 ?? OWASP_ARGON2, config.hash);
+    const hasher = new PasswordHasher(options.argon2 ?? OWASP_ARGON2, {
+      ...config.hash,
+      concurrency: options.hashConcurrency ?? config.hash.concurrency,
+    });
     started.push(() => hasher.close());
     // Sealing uses the current master secret; the fallbacks only open (a rotation in progress).
     const secrets: MasterSecrets = { current: config.secret, fallbacks: config.secretFallbacks };
@@ -198,11 +208,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
     );
     const horizon = maxTokenLifetimeMs(config);
     const memoryRevocations = new MemoryRevocationList(horizon, () => clock.now());
-    const revocations = config.redisUrl
-      ? new BroadcastRevocationList(memoryRevocations, bus, (err) =>
-          log.error({ err }, 'redis: revocation broadcast failed; the database poll will carry it'),
-        )
-      : memoryRevocations;
+    const revocations =
+      config.redisUrl || options.bus
+        ? new BroadcastRevocationList(memoryRevocations, bus, (err) =>
+            log.error({ err }, 'redis: revocation broadcast failed; the database poll will carry it'),
+          )
+        : memoryRevocations;
     const sessions = new SessionService(
       repos.sessions,
       revocations,

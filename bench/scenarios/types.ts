@@ -28,6 +28,8 @@ export interface Row {
   p99: number | null;
   /** Peak RSS of the server process during this measurement. */
   rssBytes: number | null;
+  /** The server's own CPU time (user + system, all its processes) per answered request, µs. */
+  cpuUs?: number | null;
   /** What the ratio is taken against, in words with its figure. */
   limit: string | null;
   check: Check | null;

@@ -1,4 +1,8 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import { runPrimary } from '../cluster/primary.js';
+import { workerServiceOptions } from '../cluster/worker.js';
+import { workerCount } from '../cluster/workers.js';
 import { loadConfig } from '../config/load.js';
 import { startServer } from '../main.js';
 import { migrateToLatest, openStore } from '../storage/sql/database.js';
@@ -8,7 +12,12 @@ export function registerServeCommands(program: Command): void {
     .command('serve')
     .description('Start the server (configuration from latchkey.config.json and the environment)')
     .action(async () => {
-      await startServer(loadConfig());
+      const config = loadConfig();
+      const workers = workerCount(config.workers);
+      if (workers > 1 && cluster.isPrimary) await runPrimary(config, workers);
+      else if (cluster.isWorker)
+        await startServer(config, { services: workerServiceOptions(config, workers) });
+      else await startServer(config);
     });
 
   program

@@ -57,6 +57,8 @@ export interface Config {
   };
   trustProxy: string | null;
   bodyLimitBytes: number;
+  /** `auto` or a whole number ≥ 1 (checked at load); see cluster/workers.ts. */
+  workers: string;
   hash: { concurrency: number; maxQueue: number; maxWaitMs: number; nice: number };
   mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };
   audit: { retentionDays: number };

@@ -179,6 +179,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError('defaultApp', "must be '<owner>/<app>' in lowercase");
   }
   checkSessionCookie(out as unknown as Config);
+  if (!/^(auto|[1-9][0-9]{0,2})$/.test(out['workers'] as string))
+    throw new ConfigError('workers (LATCHKEY_WORKERS)', "must be 'auto' or a whole number from 1 to 999");
   const mail = out['mail'] as { transport: string; smtpUrl: string | null };
   if (mail.transport === 'smtp' && !mail.smtpUrl)
     throw new ConfigError('mail.smtpUrl (LATCHKEY_SMTP_URL)', 'is required when mail.transport is smtp');

@@ -341,6 +341,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Largest request body accepted; larger ones get 413.',
   },
   {
+    path: 'workers',
+    env: 'LATCHKEY_WORKERS',
+    type: { kind: 'string', minLength: 1 },
+    default: '1',
+    description:
+      'HTTP worker processes sharing the port (`node:cluster`): a number, or `auto` for one per CPU core. Without Redis the primary process relays revocations and cache evictions between them and holds the attempt counters; the hash slots (`hash.concurrency`) are shared out among them. See docs/deploy.md.',
+  },
+  {
     path: 'hash.concurrency',
     env: 'LATCHKEY_HASH_CONCURRENCY',
     type: { kind: 'integer', min: 0, max: 64 },

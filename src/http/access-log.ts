@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
+import { LazyRequestLogger } from './request-logger.js';
 
 const { chindingsSym, streamSym, timeSym, messageKeySym, mixinSym, hooksSym, needsMetadataGsym } =
   pino.symbols;
@@ -14,20 +15,25 @@ const { chindingsSym, streamSym, timeSym, messageKeySym, mixinSym, hooksSym, nee
  * or a custom logger) get the ordinary call.
  */
 export function writeAccessLine(
-  log: FastifyBaseLogger,
+  requestLog: FastifyBaseLogger,
   fields: { method: string; path: string; status: number; ms: number },
 ): void {
+  // A request logger not made into a child yet: the parent's line plus the request's bindings,
+  // which is what pino's child would have written.
+  const lazy = requestLog instanceof LazyRequestLogger && !requestLog.made ? requestLog : undefined;
+  const log = lazy ? lazy.parent : requestLog instanceof LazyRequestLogger ? requestLog.made! : requestLog;
   const internals = log as unknown as Record<symbol, unknown>;
   const stream = internals[streamSym] as { write?: (line: string) => unknown } | undefined;
   const time = internals[timeSym];
-  const bindings = internals[chindingsSym];
+  const own = internals[chindingsSym];
+  const bindings = lazy && typeof own === 'string' ? own + bindingsJson(lazy.bindings) : own;
   if (
     typeof stream?.write !== 'function' ||
     typeof time !== 'function' ||
     typeof bindings !== 'string' ||
     !plainPino(internals, stream)
   ) {
-    log.info(fields, 'request');
+    requestLog.info(fields, 'request');
     return;
   }
   if (!(log as pino.Logger).isLevelEnabled('info')) return;
@@ -49,4 +55,14 @@ function plainPino(internals: Record<symbol, unknown>, stream: object): boolean 
     !hooks?.streamWrite &&
     !(stream as Record<symbol, unknown>)[needsMetadataGsym]
   );
+}
+
+/** Bindings as pino's child appends them to its parent's: `,"key":value` each. */
+function bindingsJson(bindings: Record<string, unknown>): string {
+  let out = '';
+  for (const key of Object.keys(bindings)) {
+    const value = bindings[key];
+    if (value !== undefined) out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  }
+  return out;
 }

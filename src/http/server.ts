@@ -19,11 +19,13 @@ import { registerRpc } from './dialects/rpc/index.js';
 import { registerRpcPages } from './dialects/rpc/pages.js';
 import { registerSpa } from './dialects/spa/index.js';
 import { HTTP_STATUS } from './errors.js';
+import { stdoutDestination } from './log-destination.js';
 import { redactedPath } from './log-path.js';
 import { registerObservability } from './observability.js';
 import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
 import { registerPages } from './pages/index.js';
+import { lazyChildLogger } from './request-logger.js';
 
 export interface BuildOptions {
   /** pino options or false; tests pass a stream to capture logs. */
@@ -44,9 +46,12 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
         req: (req) => ({ method: req.method, path: redactedPath(String(req.url)), remoteAddress: req.ip }),
         res: (res) => ({ statusCode: res.statusCode }),
       },
+      stream: stdoutDestination(),
     },
     // One log line per request (below) instead of Fastify's two keeps the hot path cheap.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's child logger is made only when it logs more than its access line.
+    childLoggerFactory: lazyChildLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -87,7 +92,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     if (settled) answer(...(settled as [Error | null, unknown]));
   });
 
-  await app.register(cookie);
+  // Cookies are parsed on first use (cookies.ts), not in a hook every request runs.
+  await app.register(cookie, { hook: false });
   // Response schemas document and contract-test the answers; they do not shape them:
   // answers are serialised as the handlers built them, so a schema can never drop or coerce a field.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

@@ -51,3 +51,26 @@ test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   assert.equal(await server.exited, 0);
   assert.match(server.output(), /shutting down/);
 });
+
+test('buffered access lines are all written: by the flush timer while the server runs, and at SIGTERM', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-logbuf-'));
+  const server = await startServerProcess({
+    DATABASE_URL: `sqlite:${join(dir, 'db')}`,
+    LATCHKEY_DATA_DIR: dir,
+    LATCHKEY_SECRET: TEST_SECRET,
+  });
+  const accessLines = () => server.output().match(/"path":"\/healthz","status":200/g)?.length ?? 0;
+  try {
+    // Three lines are far below the 4 KiB buffer: only the timer can write them while the server runs.
+    for (let i = 0; i < 3; i++) await (await fetch(`${server.url}/healthz`)).arrayBuffer();
+    const deadline = Date.now() + 10_000;
+    while (accessLines() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(accessLines(), 3);
+    // Lines still buffered when the signal comes are written before the process exits.
+    for (let i = 0; i < 5; i++) await (await fetch(`${server.url}/healthz`)).arrayBuffer();
+  } finally {
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+  }
+  assert.equal(accessLines(), 8);
+});

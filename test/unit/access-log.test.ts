@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { writeAccessLine } from '../../src/http/access-log.js';
+import { type LazyRequestLogger, lazyChildLogger } from '../../src/http/request-logger.js';
 
 function capture(level = 'info'): { log: pino.Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -89,4 +90,33 @@ test('a multistream destination (which routes each line by its level) gets pinoâ
   assert.equal(errors.length, 1, 'the access line did not follow the error line to the error stream');
   assert.equal(info.length, 2);
   assert.equal((JSON.parse(info[1] ?? '{}') as { msg?: string }).msg, 'request');
+});
+
+test('a request logger not yet made into a child writes the same access line as the pino child would', async () => {
+  const lazy = capture();
+  const ordinary = capture();
+  const requestLog = lazyChildLogger(lazy.log as unknown as FastifyBaseLogger, { reqId: 'req-"2"' }, {});
+  writeAccessLine(requestLog, FIELDS);
+  assert.equal((requestLog as unknown as LazyRequestLogger).made, undefined, 'no child was made for it');
+  ordinary.log.child({ reqId: 'req-"2"' }).info(FIELDS, 'request');
+  await new Promise((resolve) => setImmediate(resolve));
+  const [a] = lazy.lines();
+  const [b] = ordinary.lines();
+  assert.ok(a && b);
+  assert.deepEqual({ ...a, time: 0 }, { ...b, time: 0 });
+  assert.deepEqual(Object.keys(a), Object.keys(b), 'same keys in the same order');
+});
+
+test('whatever else a request logs goes through a real child with the request id', async () => {
+  const { log, lines } = capture();
+  const requestLog = lazyChildLogger(log as unknown as FastifyBaseLogger, { reqId: 'req-3' }, {});
+  requestLog.error({ code: 7 }, 'storage unavailable');
+  writeAccessLine(requestLog, FIELDS);
+  await new Promise((resolve) => setImmediate(resolve));
+  const [error, access] = lines();
+  assert.equal(error?.['reqId'], 'req-3');
+  assert.equal(error?.['code'], 7);
+  assert.equal(error?.['msg'], 'storage unavailable');
+  assert.equal(access?.['reqId'], 'req-3');
+  assert.equal(access?.['msg'], 'request');
 });

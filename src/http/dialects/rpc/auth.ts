@@ -4,6 +4,7 @@ import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
 import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
 import { contextOf } from '../../client.js';
+import { cookiesOf } from '../../cookies.js';
 import { setSessionCookie } from './cookie.js';
 import { issueRpcToken, RPC_KIND, rpcAudience, userForRefresh } from './tokens.js';
 
@@ -22,7 +23,7 @@ interface Presented {
 
 /** Where the caller's credential is: the cookie wins over the Authorization header, as in the reference. */
 export function presentedCredential(request: FastifyRequest, cookieName: string): Presented | null {
-  const fromCookie = request.cookies[cookieName];
+  const fromCookie = cookiesOf(request)[cookieName];
   if (fromCookie) return { token: fromCookie, via: 'cookie' };
   const header = request.headers.authorization;
   if (!header) return null;

@@ -1,3 +1,4 @@
+import { cookiesOf } from '../../cookies.js';
 import { authenticate } from './auth.js';
 import { after, next } from './cursor.js';
 import { callerAccess, type RpcContext, rpcMethod } from './method.js';
@@ -12,7 +13,7 @@ const appOf = (ctx: RpcContext<unknown>) => ctx.services.defaultApp.id;
 /** The caller when credentials are presented (they must then be valid), else null: accepting is public for new users. */
 async function optionalCaller(ctx: RpcContext<unknown>): Promise<string | null> {
   const { request } = ctx;
-  const hasCookie = Boolean(request.cookies[ctx.services.config.cookie.name]);
+  const hasCookie = Boolean(cookiesOf(request)[ctx.services.config.cookie.name]);
   if (!hasCookie && !request.headers.authorization) return null;
   return (await authenticate(ctx.services, request, ctx.reply)).userId;
 }

@@ -1,6 +1,7 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SpaSettings } from '../../../config/spa.js';
+import { cookiesOf } from '../../cookies.js';
 
 /** `<credential id>.<secret>`: 24 hex, a dot, 43 base64url characters (256 bits). */
 const REFRESH_TOKEN = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/;
@@ -35,7 +36,7 @@ export function clearRefreshCookie(reply: FastifyReply, settings: SpaSettings): 
 export type PresentedRefresh = { credentialId: string; secret: string } | 'missing' | 'malformed';
 
 export function presentedRefresh(request: FastifyRequest, settings: SpaSettings): PresentedRefresh {
-  const value = request.cookies[settings.cookie.name];
+  const value = cookiesOf(request)[settings.cookie.name];
   if (value === undefined || value === '') return 'missing';
   const match = REFRESH_TOKEN.exec(value);
   return match ? { credentialId: match[1]!, secret: match[2]! } : 'malformed';
