@@ -382,12 +382,8 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       // A catch-all matches anything, the access token too (`DELETE /authentication/<token>/`):
       // the request log shows the template, whatever shape the token has.
       config: { secretPath: true },
-      schema: {
-        summary: 'No such route (NotFound)',
-        tags: TAGS,
-        security: SECURITY.none,
-        response: feathersErrors(404),
-      },
+      // Not an operation: like every unknown path, it is left out of the document (docs/openapi.md).
+      schema: { hide: true },
       onRequest: async () => {
         throw notFound();
       },
