@@ -103,6 +103,9 @@ export class Contract {
       );
     }
     if (method === 'head') return;
+    const answered = String(res.headers['content-type'] ?? '');
+    // An answer documented both ways (the activation link: JSON, or a page for a browser) is checked as what it is.
+    if (/^text\/html/.test(answered) && response.content?.['text/html']) return;
     const media = response.content?.['application/json'];
     if (!media && response.content?.['text/plain']) {
       if (!/^text\/plain/.test(String(res.headers['content-type'] ?? ''))) {

@@ -1,10 +1,12 @@
-import type { Static } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { allowedRedirect, feathersSettings } from '../../../config/feathers.js';
 import { primaryEmail } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
+import { isLatchkeyError } from '../../../shared/errors.js';
 import { clientInfo, contextOf } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
+import { prefersHtml, sendActivationPage } from '../../pages/activation.js';
 import { headerToken, presentedToken } from './credentials.js';
 import { FeathersHttpError, feathersErrors, sendFeathersError, toFeathersError } from './errors.js';
 import { presentPayload, presentUser } from './presenters.js';
@@ -331,6 +333,14 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     refuseOthers('/signup', ['POST']);
   }
 
+  /** A JSON answer, or the same answer as a page for a browser (Accept: text/html preferred). */
+  const activateResponse = (json: TSchema, page: string) => ({
+    description: (json as { description?: string }).description ?? page,
+    content: {
+      'application/json': { schema: json },
+      'text/html': { schema: { type: 'string', description: page } },
+    },
+  });
   app.get(
     '/activate',
     {
@@ -339,16 +349,39 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       schema: {
         summary: 'Activate an account with the link of its activation mail',
         description:
-          'Uses the one-time token, then redirects (302) to `redirect` when given (it must be on an allowed origin), or answers 200. Unknown, used and expired tokens all answer 400.',
+          'Uses the one-time token, then redirects (302) to `redirect` when given (it must be on an allowed origin), or answers 200. Unknown, used and expired tokens all answer 400. A browser (Accept preferring `text/html`) gets each answer as a page; other clients get JSON.',
         operationId: 'feathersActivate',
         tags: TAGS,
         security: SECURITY.none,
         querystring: ActivateQuery,
         response: {
-          200: ActivateResult,
+          200: activateResponse(ActivateResult, 'The account is activated'),
           302: { description: 'Activated; sent on to `redirect`', type: 'null' },
-          ...feathersErrors(400, 405, 500, 503),
+          400: activateResponse(feathersErrors(400)[400]!, 'The link is used, expired or invalid'),
+          ...feathersErrors(405, 500),
+          503: activateResponse(feathersErrors(503)[503]!, 'Try again shortly'),
         },
+      },
+      onRequest: async (_request, reply) => {
+        reply.header('vary', 'Accept');
+      },
+      // The same errors as any feathers route, as a page when a browser opened the link.
+      errorHandler: (err, request, reply) => {
+        const error = toFeathersError(err, request);
+        if (!prefersHtml(request) || ![400, 503].includes(error.status)) {
+          return sendFeathersError(reply, error);
+        }
+        if (error.extra.retryAfterSeconds) reply.header('retry-after', String(error.extra.retryAfterSeconds));
+        const usedOrExpired = isLatchkeyError(err) && err.code === 'invalid_input';
+        return sendActivationPage(
+          reply,
+          error.status,
+          error.status !== 400
+            ? { kind: 'unavailable' }
+            : usedOrExpired
+              ? { kind: 'used-or-expired' }
+              : { kind: 'invalid' },
+        );
       },
     },
     async (request, reply) => {
@@ -357,7 +390,9 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       const redirect = query.redirect === undefined ? null : checkedRedirect(query.redirect);
       const user = await services.registration.activate(query.token);
       if (redirect) return reply.redirect(redirect, 302);
-      return reply.status(200).send({ activated: true, data: { email: primaryEmail(user) ?? '' } });
+      const email = primaryEmail(user) ?? '';
+      if (prefersHtml(request)) return sendActivationPage(reply, 200, { kind: 'activated', email });
+      return reply.status(200).send({ activated: true, data: { email } });
     },
   );
   app.route({
