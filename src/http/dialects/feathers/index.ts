@@ -7,9 +7,10 @@ import { isLatchkeyError } from '../../../shared/errors.js';
 import { clientInfo, contextOf } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
 import { prefersHtml, sendActivationPage } from '../../pages/activation.js';
+import { type Caller, createAuthentication, removeAuthentication } from './authentication.js';
 import { headerToken, presentedToken } from './credentials.js';
 import { FeathersHttpError, feathersErrors, sendFeathersError, toFeathersError } from './errors.js';
-import { presentPayload, presentUser } from './presenters.js';
+import { presentUser } from './presenters.js';
 import {
   ActivateQuery,
   ActivateResult,
@@ -23,7 +24,7 @@ import {
   TokenQuery,
   TokenResult,
 } from './schemas.js';
-import { authenticateToken, claimsOf, exchangeToken, signInWithPassword, signOut } from './session.js';
+import { exchangeToken, signInWithPassword } from './session.js';
 
 const TAGS = ['feathers'];
 const BEARER = [{ BearerAuth: [] }] as Array<Record<string, string[]>>;
@@ -73,6 +74,10 @@ async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
  */
 export async function registerFeathers(app: FastifyInstance, services: Services): Promise<void> {
   const settings = feathersSettings(services.config);
+  const callerOf = (request: FastifyRequest): Caller => ({
+    client: clientInfo(request),
+    context: contextOf(request, services.config),
+  });
   // Only JSON: Fastify's text/plain parser would hand handlers a string (and a form post is a CSRF vector).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => sendFeathersError(reply, toFeathersError(err, request)));
@@ -132,7 +137,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       if (body.password === undefined) errors['password'] = "must have required property 'password'";
       throw new FeathersHttpError(400, 'email and password are required', { errors });
     }
-    const { user, token } = await signInWithPassword(services, settings, request, {
+    const { user, token } = await signInWithPassword(services, settings, callerOf(request), {
       email: body.email,
       password: body.password,
       secondFactor: body.secondaryAuthFactor,
@@ -210,62 +215,16 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       const body = request.body as Static<typeof AuthenticationBody>;
-      if (body.strategy === undefined || body.strategy === '') {
-        throw new FeathersHttpError(401, 'Invalid authentication information (no `strategy` set)');
-      }
-      if (body.strategy === 'local') {
-        const missing: Record<string, string> = {};
-        if (body.email === undefined) missing['email'] = "must have required property 'email'";
-        if (body.password === undefined) missing['password'] = "must have required property 'password'";
-        if (body.email === undefined || body.password === undefined) {
-          throw new FeathersHttpError(400, 'The local strategy needs email and password', {
-            errors: missing,
-          });
-        }
-        const { user, token } = await signInWithPassword(services, settings, request, {
-          email: body.email,
-          password: body.password,
-          secondFactor: body.secondaryAuthFactor,
-        });
-        return reply.status(201).send({
-          accessToken: token,
-          authentication: { strategy: 'local', payload: presentPayload(await claimsOf(services, token)) },
-          user: await presentUser(services, user),
-        });
-      }
-      if (body.strategy === 'jwt') {
-        if (!body.accessToken) throw new FeathersHttpError(401, 'No access token');
-        const principal = await authenticateToken(services, body.accessToken);
-        return reply.status(201).send({
-          accessToken: body.accessToken,
-          authentication: {
-            strategy: 'jwt',
-            accessToken: body.accessToken,
-            payload: presentPayload(principal.claims),
-          },
-          user: await presentUser(services, principal.user),
-        });
-      }
-      throw new FeathersHttpError(
-        401,
-        'Invalid authentication information (strategy not allowed in authStrategies)',
-      );
+      return reply.status(201).send(await createAuthentication(services, settings, callerOf(request), body));
     },
   );
   refuseOthers('/authentication', ['POST', 'DELETE']);
 
   const logout = async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = headerToken(request);
-    if (!token) throw new FeathersHttpError(401, 'Not authenticated');
     const id = (request.params as { id?: string }).id;
-    // As Feathers' remove: an id, when given, must be the very token being signed out.
-    if (id !== undefined && id !== token) throw new FeathersHttpError(401, 'Invalid access token');
-    const principal = await signOut(services, token, contextOf(request, services.config));
-    return reply.status(200).send({
-      accessToken: token,
-      authentication: { strategy: 'jwt', accessToken: token, payload: presentPayload(principal.claims) },
-      user: await presentUser(services, principal.user),
-    });
+    return reply
+      .status(200)
+      .send(await removeAuthentication(services, callerOf(request), headerToken(request), id));
   };
   const logoutSchema = {
     summary: 'Sign out: the session behind the token is revoked, with every token of it',
