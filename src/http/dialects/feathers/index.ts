@@ -25,6 +25,7 @@ import {
   TokenResult,
 } from './schemas.js';
 import { exchangeToken, signInWithPassword } from './session.js';
+import { registerFeathersSocket } from './socket.js';
 
 const TAGS = ['feathers'];
 const BEARER = [{ BearerAuth: [] }] as Array<Record<string, string[]>>;
@@ -81,6 +82,8 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
   // Only JSON: Fastify's text/plain parser would hand handlers a string (and a form post is a CSRF vector).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => sendFeathersError(reply, toFeathersError(err, request)));
+  // The same authentication service for @feathersjs/socketio-client, at <prefix>/socket.io/.
+  registerFeathersSocket(app, services, settings, app.log);
   // Under a prefix every unknown path is the dialect's; at the root only /auth/* and /authentication/* are (below).
   if (settings.prefix !== '') {
     app.setNotFoundHandler((_request, reply) => sendFeathersError(reply, notFound()));
