@@ -128,7 +128,7 @@ describe('the docs page in headless Chromium', () => {
               },
         ),
       );
-      all.forEach((content, index) => rows.set(index, content));
+      for (const [index, content] of all.entries()) rows.set(index, content);
     } else await row(0).waitFor();
     while (virtual && rows.size < total) {
       const visible = await page.locator('.operations-virtual__item').evaluateAll((nodes) =>
