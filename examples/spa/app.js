@@ -59,12 +59,19 @@ async function refresh() {
 // Calls an authenticated API of Latchkey (rpc user.info); an expired token is refreshed once.
 async function whoAmI(retried = false) {
   if (!accessToken && !(await refresh())) return null;
-  const res = await fetch(`${rpc}/user.info`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  const body = await res.json();
+  let body;
+  try {
+    const res = await fetch(`${rpc}/user.info`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    body = await res.json();
+  } catch {
+    // rpc answers no CORS: from another origin, reach Latchkey through this page's own (serve.mjs).
+    show('the API is not reachable from this origin');
+    return null;
+  }
   if (body.ok) {
     $('user').textContent = body.user.username ?? body.user.id;
     show('called the API');
@@ -92,9 +99,22 @@ $('sign-out').addEventListener('click', () => signOut());
 
 // Back from the hosted MFA page: take the answer out of the address bar, then redeem it.
 const fragment = new URLSearchParams(location.hash.slice(1));
+let verifying = null;
 if (fragment.has('sigResponse')) {
   history.replaceState(null, '', location.pathname + location.search);
-  verify(fragment.get('sigResponse'));
+  verifying = verify(fragment.get('sigResponse'));
 }
 
-window.demo = { signIn, refresh, whoAmI, signOut };
+// On load, the cookie may still hold a session (a reload, a new tab): ask for an access token
+// once (docs/spa.md). A 401 just means "signed out". A sign-in made meanwhile is kept.
+async function restore() {
+  const res = await post('/refresh');
+  if (accessToken !== null) return;
+  accessToken = res.status === 200 ? res.body.accessToken : null;
+  show(accessToken ? 'signed in' : 'signed out');
+}
+
+// Settles once the page knows whether it is signed in (scripts and the test suite wait for it).
+const ready = verifying ?? restore();
+
+window.demo = { signIn, refresh, whoAmI, signOut, ready };

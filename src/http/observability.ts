@@ -48,7 +48,9 @@ export function registerObservability(app: FastifyInstance, services: Services):
     {
       schema: {
         summary: 'Prometheus metrics of this process',
+        operationId: 'metrics',
         tags: ['operations'],
+        security: [],
         response: {
           200: {
             description: 'Prometheus text exposition format',

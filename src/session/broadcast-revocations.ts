@@ -1,5 +1,5 @@
 import type { Bus } from '../shared/bus.js';
-import type { RevocationList } from './revocation.js';
+import type { RevocationList, RevocationListener } from './revocation.js';
 
 const TOPIC = 'revocations';
 
@@ -54,5 +54,9 @@ export class BroadcastRevocationList implements RevocationList {
 
   size(): number {
     return this.local.size();
+  }
+
+  subscribe(listener: RevocationListener): () => void {
+    return this.local.subscribe(listener);
   }
 }

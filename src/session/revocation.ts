@@ -21,13 +21,22 @@ export interface RevocationList {
   /** When a session is (or will be) revoked, as this list knows it. */
   revokedAt(sessionId: string): number | undefined;
   size(): number;
+  /**
+   * Calls `listener` whenever a session gets a revocation (or an earlier one), from this
+   * node or another: for connections that must learn of it (the feathers socket). Returns
+   * the unsubscribe function.
+   */
+  subscribe(listener: RevocationListener): () => void;
 }
+
+export type RevocationListener = (sessionId: string, revokedAt: number) => void;
 
 export class MemoryRevocationList implements RevocationList {
   private readonly revoked = new Map<string, number>();
   /** The few entries set for later (pending deactivations), kept apart so a poll need not scan them all. */
   private readonly scheduled = new Map<string, number>();
   private lastPrune = 0;
+  private readonly listeners = new Set<RevocationListener>();
 
   constructor(
     private readonly horizonMs: number,
@@ -41,8 +50,20 @@ export class MemoryRevocationList implements RevocationList {
       const now = this.now();
       if (revokedAt > now) this.scheduled.set(sessionId, now);
       else this.scheduled.delete(sessionId);
+      for (const listener of this.listeners) {
+        try {
+          listener(sessionId, revokedAt);
+        } catch {
+          // A listener's failure is its own: the revocation stands for everyone else.
+        }
+      }
     }
     this.prune();
+  }
+
+  subscribe(listener: RevocationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   isRevoked(sessionId: string, now: number): boolean {

@@ -6,7 +6,7 @@ import { newId, sha256Hex } from '../shared/ids.js';
 import type { RequestContext } from '../shared/request-context.js';
 import type { Sealer } from '../shared/seal.js';
 import type { SessionRepository } from './ports.js';
-import type { RevocationList } from './revocation.js';
+import type { RevocationList, RevocationListener } from './revocation.js';
 import {
   AMR_KEY,
   type ClientInfo,
@@ -82,6 +82,11 @@ export class SessionService {
 
   isRevoked(sessionId: string): boolean {
     return this.revoked.isRevoked(sessionId, this.clock.now());
+  }
+
+  /** Tells `listener` of every revocation (this node's and, through the shared list, the others'). */
+  onRevoked(listener: RevocationListener): () => void {
+    return this.revoked.subscribe(listener);
   }
 
   async start(

@@ -160,6 +160,56 @@ for (const backend of await backends()) {
       }
     });
 
+    test('an activation link opened in a browser shows a page: activated, used or expired, invalid', async () => {
+      const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+      const email = address();
+      const { path } = await signUp(email);
+      const pageOf = async (url: string, status: number, heading: RegExp) => {
+        const res = await call(server, 'GET', url, undefined, BROWSER);
+        assert.equal(res.status, status, res.raw.body);
+        assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
+        assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
+        assert.equal(res.headers['referrer-policy'], 'no-referrer');
+        assert.equal(res.headers['cache-control'], 'no-store');
+        assert.match(String(res.headers['vary']), /Accept/);
+        assert.match(res.raw.body, /^<!doctype html>/);
+        assert.match(res.raw.body, /<main>/, 'the hosted pages’ layout');
+        assert.match(res.raw.body, heading);
+        assert.doesNotMatch(res.raw.body, /"activated"|querystring|<script/);
+        return res.raw.body;
+      };
+      const activated = await pageOf(path, 200, /<h1>Your account is activated<\/h1>/);
+      assert.ok(activated.includes(email.replace(/&/g, '&amp;')), 'names the address');
+      assert.equal((await post(server, '/auth/login', { email, password: PASSWORD })).status, 201);
+      await pageOf(path, 400, /expired or was already used/);
+      await pageOf('/activate', 400, /<h1>This activation link is not valid<\/h1>/);
+      await pageOf(`/activate?token=${'A'.repeat(300)}`, 400, /not valid/);
+      await pageOf(
+        `/activate?token=abc&redirect=${encodeURIComponent('https://evil.example/')}`,
+        400,
+        /not valid/,
+      );
+      // Markup from the address never reaches the page.
+      const injected = await pageOf(`/activate?token=%3Cscript%3E`, 400, /expired or was already used/);
+      assert.doesNotMatch(injected, /<script>/);
+
+      // JSON clients (no Accept, */*, application/json, or JSON preferred) get today's answers.
+      const fresh = await signUp(address());
+      for (const accept of [undefined, '*/*', 'application/json', 'application/json, text/html;q=0.5']) {
+        const headers: Record<string, string> = accept === undefined ? {} : { accept };
+        assertFeathersError(await call(server, 'GET', '/activate', undefined, headers), 400, 'BadRequest');
+        assertFeathersError(
+          await call(server, 'GET', '/activate?token=abc', undefined, headers),
+          400,
+          'BadRequest',
+          'Invalid or expired activation token',
+        );
+      }
+      const json = await call(server, 'GET', fresh.path, undefined, { accept: '*/*' });
+      assert.equal(json.status, 200);
+      assert.equal(json.body['activated'], true);
+    });
+
     test('race: 20 concurrent uses of one activation link, exactly one succeeds', async () => {
       const { path } = await signUp(address());
       const answers = await Promise.all(Array.from({ length: 20 }, () => call(server, 'GET', path)));

@@ -9,7 +9,8 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
  *
  * Not part of the document, and checked by rule instead: the docs page itself
  * (`/docs…`, `/openapi.json`), a known path with another method (405 in the HTTP
- * error shape), an unknown path (404 in the HTTP error shape).
+ * error shape), an unknown path (404 in the HTTP error shape; under the feathers
+ * dialect's `/auth/` and `/authentication/`, Feathers' NotFound instead).
  */
 export class ContractViolation extends Error {
   override name = 'ContractViolation';
@@ -26,6 +27,20 @@ interface Document {
 const DOC_ID = 'urn:latchkey:openapi';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const EXEMPT = [/^\/docs(\/|$)/, /^\/openapi\.json$/];
+/** The feathers dialect's own path families: an unknown path there is Feathers' NotFound. */
+const FEATHERS_FAMILIES = /^\/(auth|authentication)\//;
+const FEATHERS_NOT_FOUND = {
+  type: 'object',
+  properties: {
+    name: { const: 'NotFound' },
+    message: { type: 'string' },
+    code: { const: 404 },
+    className: { const: 'not-found' },
+    errors: { type: 'object' },
+  },
+  required: ['name', 'message', 'code', 'className', 'errors'],
+  additionalProperties: false,
+};
 
 export class Contract {
   private readonly ajv: InstanceType<typeof Ajv2020>;
@@ -69,6 +84,7 @@ export class Contract {
     const where = `${method.toUpperCase()} ${path} → ${res.statusCode}`;
     const template = this.paths.find((p) => p.pattern.test(path))?.template;
     if (template === undefined) {
+      if (FEATHERS_FAMILIES.test(path) && this.isFeathersNotFound(res)) return;
       this.expectHttpError(where, res, 404);
       return;
     }
@@ -87,6 +103,9 @@ export class Contract {
       );
     }
     if (method === 'head') return;
+    const answered = String(res.headers['content-type'] ?? '');
+    // An answer documented both ways (the activation link: JSON, or a page for a browser) is checked as what it is.
+    if (/^text\/html/.test(answered) && response.content?.['text/html']) return;
     const media = response.content?.['application/json'];
     if (!media && response.content?.['text/plain']) {
       if (!/^text\/plain/.test(String(res.headers['content-type'] ?? ''))) {
@@ -118,6 +137,15 @@ export class Contract {
       throw new ContractViolation(`${where}: not in the document, so only ${status} may answer`);
     }
     this.validate(where, '#/components/schemas/HttpError', res);
+  }
+
+  private isFeathersNotFound(res: LightMyRequestResponse): boolean {
+    if (res.statusCode !== 404) return false;
+    try {
+      return this.ajv.validate(FEATHERS_NOT_FOUND, JSON.parse(res.body));
+    } catch {
+      return false;
+    }
   }
 
   private validate(where: string, key: string, res: LightMyRequestResponse): void {

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { spaSettings } from '../../src/config/spa.js';
 import { RPC_METHODS } from '../../src/http/dialects/rpc/index.js';
@@ -41,6 +46,68 @@ describe('the OpenAPI document and docs page', () => {
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
     assert.equal(validator.version, '3.1');
     assert.equal(doc.openapi, '3.1.0');
+  });
+
+  test('passes `redocly lint` with the recommended rules: no error, every operation named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'latchkey-redocly-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      await writeFile(file, JSON.stringify(doc));
+      // The linter of node_modules, offline: no telemetry, no update check.
+      const bin = new URL('../../../node_modules/.bin/redocly', import.meta.url).pathname;
+      const run = await promisify(execFile)(
+        bin,
+        ['lint', file, '--extends=recommended', '--format=json', '--max-problems=1000'],
+        {
+          cwd: dir,
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      ).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+      const report = JSON.parse(run.stdout) as {
+        problems: Array<{
+          ruleId: string;
+          severity: string;
+          message: string;
+          location: Array<{ pointer: string }>;
+        }>;
+      };
+      const show = (p: (typeof report.problems)[number]) =>
+        `${p.ruleId} ${p.location[0]?.pointer}: ${p.message}`;
+      const errors = report.problems.filter((p) => p.severity === 'error');
+      assert.deepEqual(errors.map(show), []);
+      const unnamed = report.problems.filter((p) =>
+        [
+          'operation-operationId',
+          'operation-operationId-unique',
+          'security-defined',
+          'info-license',
+        ].includes(p.ruleId),
+      );
+      assert.deepEqual(unnamed.map(show), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('lists where the server is, names every operation uniquely, and hides the 404 catch-alls', () => {
+    assert.deepEqual((doc as unknown as { servers: unknown }).servers, [{ url: server.config.publicUrl }]);
+    const ids = new Map<string, string>();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      assert.doesNotMatch(path, /\{\*\}/, 'a wildcard is not an OpenAPI path parameter');
+      for (const [method, op] of Object.entries(item)) {
+        assert.ok(op.operationId, `${method} ${path} has an operationId`);
+        assert.equal(ids.get(op.operationId), undefined, `${op.operationId} is unique`);
+        ids.set(op.operationId, `${method} ${path}`);
+      }
+    }
+    assert.equal(doc.paths['/login']?.['post']?.operationId, 'postLogin');
+    assert.equal(
+      doc.paths['/admin/users/{id}/activate']?.['post']?.operationId,
+      'postAdminUsersByIdActivate',
+    );
+    assert.equal(doc.paths['/auth/login']?.['post']?.operationId, 'feathersLogin');
+    assert.deepEqual(doc.paths['/metrics']?.['get']?.security, []);
   });
 
   test('names the package and declares the security schemes', async () => {

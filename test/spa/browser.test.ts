@@ -30,7 +30,7 @@ const ACCESS_TTL_SECONDS = 60;
 
 /** What examples/spa/app.js puts on the page for scripts (and this test). */
 interface Demo {
-  demo: { refresh(): Promise<boolean> };
+  demo: { refresh(): Promise<boolean>; ready: Promise<void> };
 }
 
 function exampleFile(name: string): { body: string; type: string } | null {
@@ -70,6 +70,8 @@ describe('the example SPA in headless Chromium', {
   let browser: Browser;
   let other: { server: Server; origin: string };
   let stranger: { server: Server; origin: string };
+  /** examples/spa/serve.mjs: the example and Latchkey behind one origin, as its README runs it. */
+  let proxied: { server: Server; origin: string };
   /** Holds `/refresh` calls until `count` of them are inside, then lets them all go. */
   let barrier: { count: number; waiting: Array<() => void> } | null = null;
 
@@ -77,6 +79,7 @@ describe('the example SPA in headless Chromium', {
     dir = mkdtempSync(join(tmpdir(), 'latchkey-browser-'));
     other = await staticOrigin();
     stranger = await staticOrigin();
+    const proxyPort = await freePort();
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
     const config = loadConfig({
@@ -89,7 +92,7 @@ describe('the example SPA in headless Chromium', {
         // Plain http on loopback: the cookie cannot be Secure here.
         'spa.cookie.secure': false,
         'spa.accessTokenTtlSeconds': ACCESS_TTL_SECONDS,
-        'spa.allowedOrigins': [other.origin],
+        'spa.allowedOrigins': [other.origin, `http://127.0.0.1:${proxyPort}`],
         logLevel: 'warn',
       },
     });
@@ -115,6 +118,13 @@ describe('the example SPA in headless Chromium', {
       return reply.header('content-type', found.type).send(found.body);
     });
     await app.listen({ port, host: '127.0.0.1' });
+    const { serveExample } = (await import(new URL('serve.mjs', EXAMPLE).href)) as {
+      serveExample(options: { port: number; latchkey: string }): Promise<Server>;
+    };
+    proxied = {
+      server: await serveExample({ port: proxyPort, latchkey: origin }),
+      origin: `http://127.0.0.1:${proxyPort}`,
+    };
     browser = await launchChromium();
   });
 
@@ -124,6 +134,7 @@ describe('the example SPA in headless Chromium', {
     await services?.close();
     other?.server.close();
     stranger?.server.close();
+    proxied?.server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -154,6 +165,12 @@ describe('the example SPA in headless Chromium', {
     await page.click(selector);
   }
 
+  /** Opens the example and waits until it knows, from the cookie, whether it is signed in. */
+  async function open(page: Page, url: string): Promise<void> {
+    await page.goto(url);
+    await page.evaluate(() => (globalThis as unknown as Demo).demo.ready);
+  }
+
   async function signIn(page: Page, user: { emails: Array<{ address: string }>; password: string }) {
     await page.fill('#email', user.emails[0]!.address);
     await page.fill('#password', user.password);
@@ -170,7 +187,7 @@ describe('the example SPA in headless Chromium', {
     const user = await seed();
     const context = await browser.newContext();
     const tab1 = await context.newPage();
-    await tab1.goto(`${origin}/example/`);
+    await open(tab1, `${origin}/example/`);
     await signIn(tab1, user);
     await expectStatus(tab1, 'signed in');
 
@@ -204,7 +221,7 @@ describe('the example SPA in headless Chromium', {
 
     // A second tab starts with no access token: it gets one through the shared cookie.
     const tab2 = await context.newPage();
-    await tab2.goto(`${origin}/example/`);
+    await open(tab2, `${origin}/example/`);
     await press(tab2, '#whoami');
     await expectStatus(tab2, 'called the API');
 
@@ -247,6 +264,45 @@ describe('the example SPA in headless Chromium', {
     await context.close();
   });
 
+  test('as its README runs it (serve.mjs): "Who am I?" works, and a reload stays signed in through the cookie', {
+    timeout: 120_000,
+  }, async () => {
+    const user = await seed();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const failures: string[] = [];
+    page.on('requestfailed', (request) => failures.push(`${request.url()}: ${request.failure()?.errorText}`));
+    await open(page, `${proxied.origin}/`);
+    await expectStatus(page, 'signed out');
+    await signIn(page, user);
+    await expectStatus(page, 'signed in');
+    await press(page, '#whoami');
+    await expectStatus(page, 'called the API');
+    assert.equal(await page.textContent('#user'), user.username);
+
+    // A reload forgets the access token; the page gets a new one from the cookie on load.
+    await page.reload();
+    await page.evaluate(() => (globalThis as unknown as Demo).demo.ready);
+    await expectStatus(page, 'signed in');
+    assert.equal(await page.textContent('#user'), '');
+    await press(page, '#whoami');
+    await expectStatus(page, 'called the API');
+    assert.equal(await page.textContent('#user'), user.username);
+    assert.equal(await page.textContent('#refreshes'), '0', 'no refresh was needed: the load got the token');
+
+    // A new tab too; and once signed out, a reload shows it.
+    const tab = await context.newPage();
+    await open(tab, `${proxied.origin}/`);
+    await expectStatus(tab, 'signed in');
+    await press(page, '#sign-out');
+    await expectStatus(page, 'signed out');
+    await page.reload();
+    await page.evaluate(() => (globalThis as unknown as Demo).demo.ready);
+    await expectStatus(page, 'signed out');
+    assert.deepEqual(failures, [], 'no request was blocked (CORS) or failed');
+    await context.close();
+  });
+
   test('MFA: password, the hosted page with a code, back to the SPA, an authenticated call', {
     timeout: 120_000,
   }, async () => {
@@ -256,7 +312,7 @@ describe('the example SPA in headless Chromium', {
     clock.advance(30_000);
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${origin}/example/`);
+    await open(page, `${origin}/example/`);
     await signIn(page, user);
     await page.waitForURL(/\/mfa\/challenge\?request=/);
     assert.equal(await refreshCookie(context), undefined, 'no cookie before the second factor');
@@ -288,12 +344,15 @@ describe('the example SPA in headless Chromium', {
     const user = await seed();
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${other.origin}/?api=${encodeURIComponent(origin)}`);
+    await open(page, `${other.origin}/?api=${encodeURIComponent(origin)}`);
     await signIn(page, user);
     await expectStatus(page, 'signed in');
     assert.ok(await refreshCookie(context), 'the cookie of the Latchkey origin is set through CORS');
     await press(page, '#refresh');
     await expectStatus(page, 'refreshed');
+    // rpc answers no CORS: the page says so instead of failing silently (serve.mjs is the way).
+    await press(page, '#whoami');
+    await expectStatus(page, 'the API is not reachable from this origin');
     await press(page, '#sign-out');
     await expectStatus(page, 'signed out');
     await press(page, '#refresh');
@@ -301,7 +360,7 @@ describe('the example SPA in headless Chromium', {
 
     // The same page on an origin that is not listed gets nothing: CORS blocks it and the server refuses it.
     const strangerPage = await context.newPage();
-    await strangerPage.goto(`${stranger.origin}/?api=${encodeURIComponent(origin)}`);
+    await open(strangerPage, `${stranger.origin}/?api=${encodeURIComponent(origin)}`);
     await signIn(strangerPage, user);
     await expectStatus(strangerPage, 'sign-in failed: 0');
     assert.equal(await refreshCookie(context), undefined, 'no cookie for a stranger');

@@ -28,14 +28,45 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+interface OpenApiOperation {
+  operationId?: string;
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> };
+}
+
 interface OpenApiDocument {
-  paths?: Record<
-    string,
-    Record<
-      string,
-      { requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> } }
-    >
-  >;
+  paths?: Record<string, Record<string, OpenApiOperation>>;
+}
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+/** `/admin/users/{id}/activate` → `AdminUsersByIdActivate`: the path as one identifier. */
+function pathWords(path: string): string {
+  return path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      const param = /^\{(.+)\}$/.exec(segment);
+      const words = (param ? `by-${param[1]}` : segment).split(/[^A-Za-z0-9]+/).filter(Boolean);
+      return words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+    })
+    .join('');
+}
+
+/**
+ * Every operation gets an `operationId`, the name a generated client gives its method.
+ * Routes that chose one keep it (the rpc methods are `session.issueToken`, …); the others
+ * are named from the verb and the path (`postLoginAlias`, `getAdminUsersByIdIntegrations`),
+ * so a name changes only when the route does.
+ */
+function operationIds<T extends OpenApiDocument>(doc: T): T {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!HTTP_METHODS.has(method) || operation.operationId) continue;
+      // A route of several verbs shares one operation object among them: each gets its own copy.
+      item[method] = { ...operation, operationId: `${method}${pathWords(path)}` };
+    }
+  }
+  return doc;
 }
 
 /** A body with no required field may be left out entirely (the rpc methods read it as `{}`). */
@@ -54,20 +85,22 @@ function isDialect(name: string): name is DialectName {
   return (DIALECT_NAMES as readonly string[]).includes(name);
 }
 
-function packageInfo(): { name: string; version: string } {
+function packageInfo(): { name: string; version: string; license: string } {
   // src/http/openapi (tsx, tests from source) or dist/src/http/openapi (built).
   for (const up of ['../../../package.json', '../../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
         name?: string;
         version?: string;
+        license?: string;
       };
-      if (pkg.name && pkg.version) return { name: pkg.name, version: pkg.version };
+      if (pkg.name && pkg.version)
+        return { name: pkg.name, version: pkg.version, license: pkg.license ?? 'MIT' };
     } catch {
       // try the next level up
     }
   }
-  return { name: 'latchkey', version: '0.0.0' };
+  return { name: 'latchkey', version: '0.0.0', license: 'MIT' };
 }
 
 /**
@@ -75,7 +108,7 @@ function packageInfo(): { name: string; version: string } {
  * route so @fastify/swagger sees them all. Serves `GET /openapi.json` and the docs at `GET /docs`.
  */
 export async function registerOpenApi(app: FastifyInstance, services: Services): Promise<void> {
-  const { name, version } = packageInfo();
+  const { name, version, license } = packageInfo();
   const { dialects } = services.config;
   registerComponents(app, dialects);
   await app.register(swagger, {
@@ -86,7 +119,10 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
         version,
         description:
           'Self-hosted authentication server. This document is generated from the route schemas the server validates with.',
+        license: { name: license, identifier: license },
       },
+      // Where users reach this server (`publicUrl`, a path prefix behind a proxy included).
+      servers: [{ url: services.config.publicUrl.replace(/\/+$/, '') || '/' }],
       // A dialect that is switched off has no routes, so neither its tag nor its cookie scheme is listed.
       tags: [
         { name: 'operations', description: 'Health, readiness, metrics and the public signing keys' },
@@ -143,7 +179,9 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
     convertConstToEnum: false,
     transformObject: (document) =>
-      optionalBodies((document as unknown as { openapiObject: OpenApiDocument }).openapiObject) as never,
+      operationIds(
+        optionalBodies((document as unknown as { openapiObject: OpenApiDocument }).openapiObject),
+      ) as never,
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

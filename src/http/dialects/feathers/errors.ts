@@ -160,7 +160,7 @@ function fromValidation(err: FastifyError): FeathersHttpError {
 }
 
 /** Any error of a feathers route, as the Feathers error it answers with. */
-export function toFeathersError(err: unknown, request: FastifyRequest): FeathersHttpError {
+export function toFeathersError(err: unknown, request: Pick<FastifyRequest, 'log'>): FeathersHttpError {
   if (err instanceof FeathersHttpError) return err;
   if (isLatchkeyError(err)) return fromDomain(err);
   if (isStoreUnavailable(err)) {

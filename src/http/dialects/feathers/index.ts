@@ -1,13 +1,16 @@
-import type { Static } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { allowedRedirect, feathersSettings } from '../../../config/feathers.js';
 import { primaryEmail } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
+import { isLatchkeyError } from '../../../shared/errors.js';
 import { clientInfo, contextOf } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
+import { prefersHtml, sendActivationPage } from '../../pages/activation.js';
+import { type Caller, createAuthentication, removeAuthentication } from './authentication.js';
 import { headerToken, presentedToken } from './credentials.js';
 import { FeathersHttpError, feathersErrors, sendFeathersError, toFeathersError } from './errors.js';
-import { presentPayload, presentUser } from './presenters.js';
+import { presentUser } from './presenters.js';
 import {
   ActivateQuery,
   ActivateResult,
@@ -21,7 +24,8 @@ import {
   TokenQuery,
   TokenResult,
 } from './schemas.js';
-import { authenticateToken, claimsOf, exchangeToken, signInWithPassword, signOut } from './session.js';
+import { exchangeToken, signInWithPassword } from './session.js';
+import { registerFeathersSocket } from './socket.js';
 
 const TAGS = ['feathers'];
 const BEARER = [{ BearerAuth: [] }] as Array<Record<string, string[]>>;
@@ -71,9 +75,15 @@ async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
  */
 export async function registerFeathers(app: FastifyInstance, services: Services): Promise<void> {
   const settings = feathersSettings(services.config);
+  const callerOf = (request: FastifyRequest): Caller => ({
+    client: clientInfo(request),
+    context: contextOf(request, services.config),
+  });
   // Only JSON: Fastify's text/plain parser would hand handlers a string (and a form post is a CSRF vector).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => sendFeathersError(reply, toFeathersError(err, request)));
+  // The same authentication service for @feathersjs/socketio-client, at <prefix>/socket.io/.
+  registerFeathersSocket(app, services, settings, app.log);
   // Under a prefix every unknown path is the dialect's; at the root only /auth/* and /authentication/* are (below).
   if (settings.prefix !== '') {
     app.setNotFoundHandler((_request, reply) => sendFeathersError(reply, notFound()));
@@ -130,7 +140,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       if (body.password === undefined) errors['password'] = "must have required property 'password'";
       throw new FeathersHttpError(400, 'email and password are required', { errors });
     }
-    const { user, token } = await signInWithPassword(services, settings, request, {
+    const { user, token } = await signInWithPassword(services, settings, callerOf(request), {
       email: body.email,
       password: body.password,
       secondFactor: body.secondaryAuthFactor,
@@ -208,62 +218,16 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       const body = request.body as Static<typeof AuthenticationBody>;
-      if (body.strategy === undefined || body.strategy === '') {
-        throw new FeathersHttpError(401, 'Invalid authentication information (no `strategy` set)');
-      }
-      if (body.strategy === 'local') {
-        const missing: Record<string, string> = {};
-        if (body.email === undefined) missing['email'] = "must have required property 'email'";
-        if (body.password === undefined) missing['password'] = "must have required property 'password'";
-        if (body.email === undefined || body.password === undefined) {
-          throw new FeathersHttpError(400, 'The local strategy needs email and password', {
-            errors: missing,
-          });
-        }
-        const { user, token } = await signInWithPassword(services, settings, request, {
-          email: body.email,
-          password: body.password,
-          secondFactor: body.secondaryAuthFactor,
-        });
-        return reply.status(201).send({
-          accessToken: token,
-          authentication: { strategy: 'local', payload: presentPayload(await claimsOf(services, token)) },
-          user: await presentUser(services, user),
-        });
-      }
-      if (body.strategy === 'jwt') {
-        if (!body.accessToken) throw new FeathersHttpError(401, 'No access token');
-        const principal = await authenticateToken(services, body.accessToken);
-        return reply.status(201).send({
-          accessToken: body.accessToken,
-          authentication: {
-            strategy: 'jwt',
-            accessToken: body.accessToken,
-            payload: presentPayload(principal.claims),
-          },
-          user: await presentUser(services, principal.user),
-        });
-      }
-      throw new FeathersHttpError(
-        401,
-        'Invalid authentication information (strategy not allowed in authStrategies)',
-      );
+      return reply.status(201).send(await createAuthentication(services, settings, callerOf(request), body));
     },
   );
   refuseOthers('/authentication', ['POST', 'DELETE']);
 
   const logout = async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = headerToken(request);
-    if (!token) throw new FeathersHttpError(401, 'Not authenticated');
     const id = (request.params as { id?: string }).id;
-    // As Feathers' remove: an id, when given, must be the very token being signed out.
-    if (id !== undefined && id !== token) throw new FeathersHttpError(401, 'Invalid access token');
-    const principal = await signOut(services, token, contextOf(request, services.config));
-    return reply.status(200).send({
-      accessToken: token,
-      authentication: { strategy: 'jwt', accessToken: token, payload: presentPayload(principal.claims) },
-      user: await presentUser(services, principal.user),
-    });
+    return reply
+      .status(200)
+      .send(await removeAuthentication(services, callerOf(request), headerToken(request), id));
   };
   const logoutSchema = {
     summary: 'Sign out: the session behind the token is revoked, with every token of it',
@@ -331,6 +295,14 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     refuseOthers('/signup', ['POST']);
   }
 
+  /** A JSON answer, or the same answer as a page for a browser (Accept: text/html preferred). */
+  const activateResponse = (json: TSchema, page: string) => ({
+    description: (json as { description?: string }).description ?? page,
+    content: {
+      'application/json': { schema: json },
+      'text/html': { schema: { type: 'string', description: page } },
+    },
+  });
   app.get(
     '/activate',
     {
@@ -339,16 +311,39 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       schema: {
         summary: 'Activate an account with the link of its activation mail',
         description:
-          'Uses the one-time token, then redirects (302) to `redirect` when given (it must be on an allowed origin), or answers 200. Unknown, used and expired tokens all answer 400.',
+          'Uses the one-time token, then redirects (302) to `redirect` when given (it must be on an allowed origin), or answers 200. Unknown, used and expired tokens all answer 400. A browser (Accept preferring `text/html`) gets each answer as a page; other clients get JSON.',
         operationId: 'feathersActivate',
         tags: TAGS,
         security: SECURITY.none,
         querystring: ActivateQuery,
         response: {
-          200: ActivateResult,
+          200: activateResponse(ActivateResult, 'The account is activated'),
           302: { description: 'Activated; sent on to `redirect`', type: 'null' },
-          ...feathersErrors(400, 405, 500, 503),
+          400: activateResponse(feathersErrors(400)[400]!, 'The link is used, expired or invalid'),
+          ...feathersErrors(405, 500),
+          503: activateResponse(feathersErrors(503)[503]!, 'Try again shortly'),
         },
+      },
+      onRequest: async (_request, reply) => {
+        reply.header('vary', 'Accept');
+      },
+      // The same errors as any feathers route, as a page when a browser opened the link.
+      errorHandler: (err, request, reply) => {
+        const error = toFeathersError(err, request);
+        if (!prefersHtml(request) || ![400, 503].includes(error.status)) {
+          return sendFeathersError(reply, error);
+        }
+        if (error.extra.retryAfterSeconds) reply.header('retry-after', String(error.extra.retryAfterSeconds));
+        const usedOrExpired = isLatchkeyError(err) && err.code === 'invalid_input';
+        return sendActivationPage(
+          reply,
+          error.status,
+          error.status !== 400
+            ? { kind: 'unavailable' }
+            : usedOrExpired
+              ? { kind: 'used-or-expired' }
+              : { kind: 'invalid' },
+        );
       },
     },
     async (request, reply) => {
@@ -357,7 +352,9 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       const redirect = query.redirect === undefined ? null : checkedRedirect(query.redirect);
       const user = await services.registration.activate(query.token);
       if (redirect) return reply.redirect(redirect, 302);
-      return reply.status(200).send({ activated: true, data: { email: primaryEmail(user) ?? '' } });
+      const email = primaryEmail(user) ?? '';
+      if (prefersHtml(request)) return sendActivationPage(reply, 200, { kind: 'activated', email });
+      return reply.status(200).send({ activated: true, data: { email } });
     },
   );
   app.route({
@@ -382,12 +379,8 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       // A catch-all matches anything, the access token too (`DELETE /authentication/<token>/`):
       // the request log shows the template, whatever shape the token has.
       config: { secretPath: true },
-      schema: {
-        summary: 'No such route (NotFound)',
-        tags: TAGS,
-        security: SECURITY.none,
-        response: feathersErrors(404),
-      },
+      // Not an operation: like every unknown path, it is left out of the document (docs/openapi.md).
+      schema: { hide: true },
       onRequest: async () => {
         throw notFound();
       },

@@ -1,13 +1,12 @@
-import type { FastifyRequest } from 'fastify';
 import type { FeathersSettings } from '../../../config/feathers.js';
 import { appQName, isDeactivated, type User } from '../../../identity/types.js';
 import type { SecondFactor } from '../../../mfa/index.js';
 import type { Services } from '../../../services.js';
 import { type IssuedCredential, type Session, sessionAmr } from '../../../session/index.js';
+import type { ClientInfo } from '../../../session/types.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
 import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
-import { clientInfo, contextOf } from '../../client.js';
 import { FeathersHttpError, invalidToken } from './errors.js';
 
 export const FEATHERS_KIND: TokenKind = 'feathers-access';
@@ -60,18 +59,18 @@ async function issue(
 export async function signInWithPassword(
   services: Services,
   settings: FeathersSettings,
-  request: FastifyRequest,
+  caller: { client: ClientInfo; context: RequestContext },
   input: { email: string; password: string; secondFactor?: SecondFactor | undefined },
 ): Promise<{ user: User; token: string }> {
   const app = services.defaultApp;
-  const client = clientInfo(request);
+  const { client } = caller;
   const { user, amr } = await services.signIn.signIn({
     appId: app.id,
     login: input.email,
     password: input.password,
     client,
     secondFactor: input.secondFactor,
-    context: contextOf(request, services.config),
+    context: caller.context,
   });
   const { value } = await services.sessions.start(
     {
