@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { deepFreeze } from '../shared/freeze.js';
 import type { Config } from './config.js';
 import { checkSessionCookie } from './cookie.js';
+import { listeningUrl } from './public-url.js';
 import { SETTINGS, type Setting } from './settings.js';
 
 export class ConfigError extends Error {
@@ -163,6 +164,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
   out['databaseUrl'] ??= `sqlite:${join(out['dataDir'] as string, 'latchkey.db')}`;
   const production = env['NODE_ENV'] === 'production';
   out['production'] = production;
+  if (out['publicUrl'] === null) {
+    out['publicUrl'] = listeningUrl(out['host'] as string, out['port'] as number);
+    if (production)
+      warn(
+        `publicUrl (LATCHKEY_PUBLIC_URL) is not set: links in mail point at ${out['publicUrl']}, where the server listens. Set it to the address users reach.`,
+      );
+  }
   if (out['secret'] === null) {
     if (production)
       throw new ConfigError(

@@ -105,9 +105,9 @@ export const SETTINGS: readonly Setting[] = [
     path: 'publicUrl',
     env: 'LATCHKEY_PUBLIC_URL',
     type: { kind: 'url', schemes: ['http', 'https'] },
-    default: 'http://localhost:8080',
+    default: null,
     description:
-      'Base URL users reach Latchkey at; links in mail are built from it, never from the Host header.',
+      'Base URL users reach Latchkey at; links in mail, the hosted pages and the spa dialect’s same-origin check are built from it, never from the Host header. Unset means where the server listens, `http://<host>:<port>` (so `PORT=18080` gives `http://127.0.0.1:18080`), with a wildcard `host` (`0.0.0.0`, `::`) taken as `127.0.0.1`; set it whenever users reach Latchkey by another name (a domain, a proxy, https).',
   },
   {
     path: 'defaultApp',
@@ -377,7 +377,7 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'enum', values: ['log', 'smtp'] },
     default: 'log',
     description:
-      '`log` prints each message (links included) to standard output, for development; `smtp` sends it.',
+      '`log` prints each message (links included) to standard output as one JSON log line with a `mail` field (`jq -r \'select(.mail) | .mail.text\'` shows the texts), for development; `smtp` sends it.',
   },
   {
     path: 'mail.smtpUrl',

@@ -166,3 +166,31 @@ test('an rpc session cookie that browsers would drop, or that cannot be set, sto
     '/api',
   );
 });
+
+test('without publicUrl, links follow the listening address (a wildcard host becomes 127.0.0.1)', () => {
+  const dir = tmp();
+  const url = (env: Record<string, string>) =>
+    loadConfig({ env: { LATCHKEY_DATA_DIR: dir, ...env }, ...quiet }).publicUrl;
+  assert.equal(url({}), 'http://127.0.0.1:8080');
+  assert.equal(url({ PORT: '18080' }), 'http://127.0.0.1:18080');
+  assert.equal(url({ HOST: 'auth.internal', PORT: '9000' }), 'http://auth.internal:9000');
+  assert.equal(url({ HOST: '0.0.0.0', PORT: '18080' }), 'http://127.0.0.1:18080');
+  assert.equal(url({ HOST: '::', PORT: '18080' }), 'http://127.0.0.1:18080');
+  assert.equal(url({ HOST: '::1', PORT: '18080' }), 'http://[::1]:18080');
+  assert.equal(url({ PORT: '80' }), 'http://127.0.0.1');
+  assert.equal(
+    url({ PORT: '18080', LATCHKEY_PUBLIC_URL: 'https://auth.example.com' }),
+    'https://auth.example.com',
+  );
+  const warnings: string[] = [];
+  loadConfig({
+    env: { NODE_ENV: 'production', LATCHKEY_SECRET: 'x'.repeat(32), PORT: '18080' },
+    warn: (m) => warnings.push(m),
+  });
+  assert.ok(
+    warnings.some(
+      (w) => w.includes('publicUrl (LATCHKEY_PUBLIC_URL) is not set') && w.includes('127.0.0.1:18080'),
+    ),
+    warnings.join('\n'),
+  );
+});
