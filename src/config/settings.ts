@@ -377,7 +377,7 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'enum', values: ['log', 'smtp'] },
     default: 'log',
     description:
-      '`log` prints each message (links included) to standard output as one JSON log line with a `mail` field (`jq -r \'select(.mail) | .mail.text\'` shows the texts), for development; `smtp` sends it.',
+      "`log` prints each message (links included) to standard output as one JSON log line with a `mail` field (`jq -r 'select(.mail) | .mail.text'` shows the texts), for development; `smtp` sends it.",
   },
   {
     path: 'mail.smtpUrl',
