@@ -36,7 +36,7 @@ import { createSpaCore, type SpaCore } from './spa/index.js';
 import { RedisBus } from './storage/redis/bus.js';
 import { connectRedis } from './storage/redis/connection.js';
 import { RedisAttemptLimiter } from './storage/redis/limiter.js';
-import { migrateToLatest, openStore, type Store } from './storage/sql/database.js';
+import { checkReachable, migrateToLatest, openStore, type Store } from './storage/sql/database.js';
 import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
 import { FallbackAttemptLimiter } from './throttle/fallback.js';
 import { type AttemptLimiter, MemoryAttemptLimiter, Throttle } from './throttle/index.js';
@@ -142,11 +142,12 @@ export function keyOverlapMs(config: Config): number {
 /** Wires the core: storage → repositories → domain services. No HTTP here. */
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config.databaseUrl);
+  const store = options.store ?? openStore(config.databaseUrl, { createDirectoryIn: config.dataDir });
   // What has been started so far, stopped again if start-up fails part-way (a master
   // secret that opens no key, a store that goes away): a failed start leaves nothing running.
   const started: Array<() => unknown> = [];
   try {
+    if (!options.store) await checkReachable(store, config.databaseUrl);
     if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
     // Memberships are read on every user.info; both repositories that write them evict this cache.
     const memberships = new MembershipCache();

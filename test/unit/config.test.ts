@@ -45,7 +45,10 @@ test('an invalid value stops start-up with a message naming the key', () => {
     [{ PORT: '70000' }, /port \(PORT\): must be between 0 and 65535/],
     [{ DATABASE_URL: 'mysql://x' }, /databaseUrl \(DATABASE_URL\)/],
     [{ LATCHKEY_COOKIE_SAMESITE: 'sometimes' }, /cookie.sameSite \(LATCHKEY_COOKIE_SAMESITE\)/],
-    [{ LATCHKEY_COOKIE_SECURE: 'maybe' }, /cookie.secure \(LATCHKEY_COOKIE_SECURE\): must be true or false/],
+    [
+      { LATCHKEY_COOKIE_SECURE: 'maybe' },
+      /cookie.secure \(LATCHKEY_COOKIE_SECURE\): must be a boolean: true, false, 1, 0, yes, no, on or off/,
+    ],
     [{ LATCHKEY_DIALECTS: 'rpc,soap' }, /dialects \(LATCHKEY_DIALECTS\): unknown value 'soap'/],
     [{ LATCHKEY_SECRET: 'short' }, /secret \(LATCHKEY_SECRET\): must be at least 32 characters/],
     [{ LATCHKEY_RPC_PREFIX: 'api' }, /rpc.prefix/],
@@ -92,12 +95,29 @@ test('unknown keys in the config file are refused by name', () => {
   writeFileSync(file, JSON.stringify({ cookie: { nmae: 'x' } }));
   assert.throws(
     () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
-    /cookie\.nmae: unknown configuration key/,
+    (err: unknown) =>
+      err instanceof Error &&
+      err.message === `configuration: cookie.nmae (${file}): unknown configuration key`,
+  );
+  writeFileSync(file, JSON.stringify({ port: 'eighty', cookie: { secure: 'maybe' } }));
+  assert.throws(
+    () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
+    (err: unknown) =>
+      err instanceof Error && err.message === `configuration: port (${file}): must be an integer`,
+  );
+  writeFileSync(file, JSON.stringify({ cookie: { secure: 'maybe' } }));
+  assert.throws(
+    () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
+    (err: unknown) =>
+      err instanceof Error &&
+      err.message ===
+        `configuration: cookie.secure (${file}): must be a boolean: true, false, 1, 0, yes, no, on or off`,
   );
   writeFileSync(file, '{not json');
   assert.throws(
     () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
-    /cannot be read as JSON/,
+    (err: unknown) =>
+      err instanceof Error && err.message.startsWith(`configuration: ${file}: cannot be read as JSON`),
   );
 });
 
