@@ -36,6 +36,7 @@ import { createSpaCore, type SpaCore } from './spa/index.js';
 import { RedisBus } from './storage/redis/bus.js';
 import { connectRedis } from './storage/redis/connection.js';
 import { RedisAttemptLimiter } from './storage/redis/limiter.js';
+import { RedisOutageLog } from './storage/redis/outage-log.js';
 import { checkReachable, migrateToLatest, openStore, type Store } from './storage/sql/database.js';
 import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
 import { FallbackAttemptLimiter } from './throttle/fallback.js';
@@ -158,11 +159,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
       orgDirectory: memberships.directory(sqlRepos.orgDirectory),
     };
     const log = options.log ?? pino({ level: config.logLevel });
-    const bus: Bus = config.redisUrl
-      ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
-          log.error({ err }, 'redis: connection error'),
-        )
-      : new LocalBus();
+    // Every Redis connection reports to one log: a line when Redis goes, a line when it is back.
+    const redisOutage = config.redisUrl ? new RedisOutageLog(log) : null;
+    const redisBus = config.redisUrl ? new RedisBus(config.redisUrl, config.redisPrefix, () => {}) : null;
+    if (redisBus && redisOutage)
+      for (const [name, connection] of redisBus.connections()) redisOutage.watch(name, connection);
+    const bus: Bus = redisBus ?? new LocalBus();
     started.push(() => bus.close());
     const orgs = new OrgService(repos.orgs, clock);
     // With the feathers dialect, every new (or re-addressed) user joins their email domain's org.
@@ -195,7 +197,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const memoryRevocations = new MemoryRevocationList(horizon, () => clock.now());
     const revocations = config.redisUrl
       ? new BroadcastRevocationList(memoryRevocations, bus, (err) =>
-          log.error({ err }, 'redis: revocation broadcast failed; the database poll will carry it'),
+          redisOutage?.commandFailed('revocation broadcast (the database poll carries it)', err),
         )
       : memoryRevocations;
     const sessions = new SessionService(
@@ -236,12 +238,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
     if (options.limiter) limiter = options.limiter;
     else if (config.redisUrl) {
       redisForCounters = connectRedis(config.redisUrl, () => {});
+      redisOutage?.watch('counters', redisForCounters);
       started.push(() => redisForCounters?.disconnect());
       limiter = new FallbackAttemptLimiter(
         new RedisAttemptLimiter(redisForCounters, config.redisPrefix),
         new MemoryAttemptLimiter(),
-        (err) =>
-          log.error({ err }, 'redis: attempt counters unavailable; limits hold per node until it returns'),
+        (err) => redisOutage?.commandFailed('attempt counters (limits hold per node)', err),
       );
     } else limiter = new MemoryAttemptLimiter();
     const metrics = new Metrics(() => hasher.stats());
