@@ -401,6 +401,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'How long security events are kept in the audit log.',
   },
   {
+    path: 'metrics.token',
+    env: 'LATCHKEY_METRICS_TOKEN',
+    type: { kind: 'string', minLength: 16 },
+    default: null,
+    description:
+      'When set, `GET /metrics` answers only requests with `Authorization: Bearer <this token>` (others get 401); at least 16 characters. Unset, it answers anyone: keep it off the public network then (see docs/deploy.md).',
+  },
+  {
     path: 'logLevel',
     env: 'LOG_LEVEL',
     type: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
