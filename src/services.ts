@@ -306,6 +306,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       new Throttle(limiter, 'signup'),
       clock,
       {
+        appName: config.issuer,
         activationTtlMs: feathers.activationTtlSeconds * 1000,
         usernamesEnabled: config.usernamesEnabled,
         activationLink: (token, redirect) => activationLink(config, feathers, token, redirect),

@@ -36,6 +36,9 @@ test('without LATCHKEY_PUBLIC_URL, mail links and the same-origin check follow H
     assert.ok(mail, server.output());
     assert.equal(mail.to, 'grace@navy.example');
     assert.ok(mail.text.includes(`${server.url}/activate?token=`), mail.text);
+    // Named after the service (the issuer), not the app's bare name `default`; the lifetime in days.
+    assert.equal(mail.subject, 'Activate your latchkey account');
+    assert.ok(mail.text.includes('It expires in 2 days and works once.'), mail.text);
 
     // A page served from the server's own address may call the spa routes (no 403 cross-site).
     const login = await fetch(`${server.url}/login`, {
