@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,17 @@ describe('the CLI a new user meets', () => {
     const result = runCli(['--version']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, `${pkg.version}\n`);
+  });
+
+  test('npx latchkey works in a checkout (the package’s own bin, offline)', () => {
+    const result = spawnSync('npx', ['--offline', 'latchkey', '--version'], {
+      cwd: root,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir() },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim().split('\n').at(-1), pkg.version);
   });
 
   test('npm run cli runs the built CLI without rebuilding; the build happens at install (prepare)', () => {
