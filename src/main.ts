@@ -29,7 +29,9 @@ export async function startServer(
     return stopping;
   };
   try {
-    const address = await app.listen({ port: config.port, host: config.host });
+    const address = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+      throw listenError(err, config);
+    });
     if (options.handleSignals ?? true) {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {
@@ -52,4 +54,19 @@ export async function startServer(
     await stop();
     throw err;
   }
+}
+
+/** Why the server cannot listen, naming the settings to change (HOST, PORT) instead of only `listen EADDRNOTAVAIL`. */
+export function listenError(err: unknown, config: Pick<Config, 'host' | 'port'>): Error {
+  const code = (err as { code?: string } | null)?.code;
+  const where = `${config.host}:${config.port} (HOST=${config.host}, PORT=${config.port})`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the port is already in use by another process; choose another PORT or stop that process',
+    EADDRNOTAVAIL: 'HOST is not an address of this machine; use one of its addresses, 127.0.0.1 or 0.0.0.0',
+    EACCES: 'permission denied (ports below 1024 need privileges); choose another PORT',
+    ENOTFOUND: 'HOST is not a known host name; use an address of this machine, 127.0.0.1 or 0.0.0.0',
+    EAI_AGAIN: 'HOST could not be resolved; use an address of this machine, 127.0.0.1 or 0.0.0.0',
+  };
+  const message = (code && why[code]) ?? (err instanceof Error ? err.message : String(err));
+  return new Error(`cannot listen on ${where}: ${message}`, { cause: err });
 }

@@ -36,7 +36,8 @@ import { createSpaCore, type SpaCore } from './spa/index.js';
 import { RedisBus } from './storage/redis/bus.js';
 import { connectRedis } from './storage/redis/connection.js';
 import { RedisAttemptLimiter } from './storage/redis/limiter.js';
-import { migrateToLatest, openStore, type Store } from './storage/sql/database.js';
+import { RedisOutageLog } from './storage/redis/outage-log.js';
+import { checkReachable, migrateToLatest, openStore, type Store } from './storage/sql/database.js';
 import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
 import { FallbackAttemptLimiter } from './throttle/fallback.js';
 import { type AttemptLimiter, MemoryAttemptLimiter, Throttle } from './throttle/index.js';
@@ -146,11 +147,12 @@ export function keyOverlapMs(config: Config): number {
 /** Wires the core: storage → repositories → domain services. No HTTP here. */
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config.databaseUrl);
+  const store = options.store ?? openStore(config.databaseUrl, { createDirectoryIn: config.dataDir });
   // What has been started so far, stopped again if start-up fails part-way (a master
   // secret that opens no key, a store that goes away): a failed start leaves nothing running.
   const started: Array<() => unknown> = [];
   try {
+    if (!options.store) await checkReachable(store, config.databaseUrl);
     if (options.migrate ?? config.migrateOnStart) await migrateToLatest(store.db);
     // Memberships are read on every user.info; both repositories that write them evict this cache.
     const memberships = new MembershipCache();
@@ -161,14 +163,13 @@ export async function createServices(config: Config, options: ServiceOptions = {
       orgDirectory: memberships.directory(sqlRepos.orgDirectory),
     };
     const log = options.log ?? pino({ level: config.logLevel });
-    const bus: Bus =
-      options.bus && !config.redisUrl
-        ? options.bus
-        : config.redisUrl
-          ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
-              log.error({ err }, 'redis: connection error'),
-            )
-          : new LocalBus();
+    // Every Redis connection reports to one log: a line when Redis goes, a line when it is back.
+    const redisOutage = config.redisUrl ? new RedisOutageLog(log) : null;
+    const redisBus = config.redisUrl ? new RedisBus(config.redisUrl, config.redisPrefix, () => {}) : null;
+    if (redisBus && redisOutage)
+      for (const [name, connection] of redisBus.connections()) redisOutage.watch(name, connection);
+    // A cluster worker without Redis talks to its siblings through the primary (options.bus).
+    const bus: Bus = redisBus ?? options.bus ?? new LocalBus();
     started.push(() => bus.close());
     const orgs = new OrgService(repos.orgs, clock);
     // With the feathers dialect, every new (or re-addressed) user joins their email domain's org.
@@ -211,7 +212,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
     const revocations =
       config.redisUrl || options.bus
         ? new BroadcastRevocationList(memoryRevocations, bus, (err) =>
-            log.error({ err }, 'redis: revocation broadcast failed; the database poll will carry it'),
+            redisOutage
+              ? redisOutage.commandFailed('revocation broadcast (the database poll carries it)', err)
+              : log.error({ err }, 'revocation broadcast failed; the database poll will carry it'),
           )
         : memoryRevocations;
     const sessions = new SessionService(
@@ -252,12 +255,12 @@ export async function createServices(config: Config, options: ServiceOptions = {
     if (options.limiter) limiter = options.limiter;
     else if (config.redisUrl) {
       redisForCounters = connectRedis(config.redisUrl, () => {});
+      redisOutage?.watch('counters', redisForCounters);
       started.push(() => redisForCounters?.disconnect());
       limiter = new FallbackAttemptLimiter(
         new RedisAttemptLimiter(redisForCounters, config.redisPrefix),
         new MemoryAttemptLimiter(),
-        (err) =>
-          log.error({ err }, 'redis: attempt counters unavailable; limits hold per node until it returns'),
+        (err) => redisOutage?.commandFailed('attempt counters (limits hold per node)', err),
       );
     } else limiter = new MemoryAttemptLimiter();
     const metrics = new Metrics(() => hasher.stats());
@@ -320,6 +323,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       new Throttle(limiter, 'signup'),
       clock,
       {
+        appName: config.issuer,
         activationTtlMs: feathers.activationTtlSeconds * 1000,
         usernamesEnabled: config.usernamesEnabled,
         activationLink: (token, redirect) => activationLink(config, feathers, token, redirect),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { isLatchkeyError } from '../shared/errors.js';
@@ -10,9 +11,15 @@ import { registerServeCommands } from './serve.js';
 import { registerSpaCommands } from './spa.js';
 import { registerUserCommands } from './users.js';
 
+// package.json sits three levels up both in a checkout (dist/src/cli) and in an installed package.
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command()
   .name('latchkey')
   .description('Latchkey: a self-hosted authentication server')
+  .version(version, '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

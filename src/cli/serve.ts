@@ -5,7 +5,7 @@ import { workerServiceOptions } from '../cluster/worker.js';
 import { workerCount } from '../cluster/workers.js';
 import { loadConfig } from '../config/load.js';
 import { startServer } from '../main.js';
-import { migrateToLatest, openStore } from '../storage/sql/database.js';
+import { checkReachable, migrateToLatest, openStore } from '../storage/sql/database.js';
 
 export function registerServeCommands(program: Command): void {
   program
@@ -25,8 +25,9 @@ export function registerServeCommands(program: Command): void {
     .description('Apply pending database migrations and exit')
     .action(async () => {
       const config = loadConfig();
-      const store = openStore(config.databaseUrl);
+      const store = openStore(config.databaseUrl, { createDirectoryIn: config.dataDir });
       try {
+        await checkReachable(store, config.databaseUrl);
         const applied = await migrateToLatest(store.db);
         process.stdout.write(
           applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n',

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
 import { ADMIN_ROLE } from '../identity/system-permissions.js';
 import { primaryEmail } from '../identity/types.js';
 import type { Services } from '../services.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { createAppLogin } from './apps.js';
 import { isoOrDash, printTable, withServices } from './context.js';
+import { checkNewUserFields, type NewUserOptions } from './new-user.js';
+import { readPassword } from './password-input.js';
 
 async function findUser(services: Services, key: string) {
   const app = services.defaultApp.id;
@@ -20,43 +23,37 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('create')
-    .description('Create a user')
-    .requiredOption('--email <email>', 'primary email address (marked verified)')
-    .requiredOption('--password <password>', 'password (8–1024 characters)')
+    .description('Create a user (leave --password out to type it unseen, or pipe it on standard input)')
+    .option('--email <email>', 'primary email address, marked verified (required)')
+    .option('--password <password>', 'password (8–1024 characters); better left out: it is then prompted for')
     .option('--username <username>', 'username (required when usernames are enabled)')
     .option('--full-name <name>', 'full name')
     .option('--superuser', 'grant the global admin role', false)
     .option('--app <owner/app>', 'create a login of this apps-dialect app instead (--username is the login)')
-    .action(
-      async (opts: {
-        email: string;
-        password: string;
-        username?: string;
-        fullName?: string;
-        superuser: boolean;
-        app?: string;
-      }) => {
-        await withServices(async (services) => {
-          if (opts.app) return createAppLogin(services, { ...opts, app: opts.app });
-          const created = await services.users.create(services.defaultApp.id, {
-            username: opts.username ?? null,
-            password: opts.password,
-            fullName: opts.fullName ?? null,
-            emails: [{ address: opts.email, isPrimary: true, isVerified: true }],
-          });
-          if (opts.superuser) {
-            await services.repos.permissions.grantRoleByName(
-              services.defaultApp.id,
-              created.id,
-              ADMIN_ROLE,
-              '',
-              services.clock.now(),
-            );
-          }
-          process.stdout.write(`created user ${created.id}${opts.superuser ? ' (superuser)' : ''}\n`);
+    .action(async (opts: NewUserOptions) => {
+      const config = loadConfig();
+      const { email, username } = checkNewUserFields(opts, config.usernamesEnabled);
+      const password = opts.password ?? (await readPassword('Password for the new user: '));
+      await withServices(async (services) => {
+        if (opts.app) return createAppLogin(services, { ...opts, email, password, app: opts.app });
+        const created = await services.users.create(services.defaultApp.id, {
+          username: username ?? null,
+          password,
+          fullName: opts.fullName ?? null,
+          emails: [{ address: email, isPrimary: true, isVerified: true }],
         });
-      },
-    );
+        if (opts.superuser) {
+          await services.repos.permissions.grantRoleByName(
+            services.defaultApp.id,
+            created.id,
+            ADMIN_ROLE,
+            '',
+            services.clock.now(),
+          );
+        }
+        process.stdout.write(`created user ${created.id}${opts.superuser ? ' (superuser)' : ''}\n`);
+      }, config);
+    });
 
   user
     .command('list')

@@ -62,6 +62,8 @@ export interface Config {
   hash: { concurrency: number; maxQueue: number; maxWaitMs: number; nice: number };
   mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };
   audit: { retentionDays: number };
+  /** A bearer token /metrics requires; null: open (kept off the public network by the operator). */
+  metrics: { token: string | null };
   logLevel: string;
   production: boolean;
 }

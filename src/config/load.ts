@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { deepFreeze } from '../shared/freeze.js';
 import type { Config } from './config.js';
 import { checkSessionCookie } from './cookie.js';
+import { listeningUrl } from './public-url.js';
 import { SETTINGS, type Setting } from './settings.js';
 
 export class ConfigError extends Error {
@@ -77,7 +78,7 @@ function coerce(setting: Setting, raw: unknown, source: string): unknown {
       if (typeof raw === 'boolean') return raw;
       if (typeof raw === 'string' && ['true', '1', 'yes', 'on'].includes(raw.toLowerCase())) return true;
       if (typeof raw === 'string' && ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
-      return fail('must be true or false');
+      return fail('must be a boolean: true, false, 1, 0, yes, no, on or off');
     }
     case 'enum': {
       if (typeof raw !== 'string' || !t.values.includes(raw.toLowerCase()))
@@ -112,9 +113,10 @@ function coerce(setting: Setting, raw: unknown, source: string): unknown {
   }
 }
 
-function readConfigFile(path: string | undefined): Record<string, unknown> {
+/** The config file's values, and its name for messages (null: no file). */
+function readConfigFile(path: string | undefined): { name: string | null; values: Record<string, unknown> } {
   const file = path ?? (existsSync('latchkey.config.json') ? 'latchkey.config.json' : undefined);
-  if (!file) return {};
+  if (!file) return { name: null, values: {} };
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -123,7 +125,7 @@ function readConfigFile(path: string | undefined): Record<string, unknown> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new ConfigError(file, 'must hold a JSON object');
-  return parsed as Record<string, unknown>;
+  return { name: file, values: parsed as Record<string, unknown> };
 }
 
 /** Reads or creates the development master secret in dataDir, with mode 0600. */
@@ -144,16 +146,16 @@ function developmentSecret(dataDir: string, warn: (m: string) => void): string {
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  const file = readConfigFile(options.configFile ?? env['LATCHKEY_CONFIG']);
+  const { name: fileName, values: file } = readConfigFile(options.configFile ?? env['LATCHKEY_CONFIG']);
   const known = new Set(SETTINGS.map((s) => s.path));
   for (const key of flattenKeys(file))
-    if (!known.has(key)) throw new ConfigError(key, 'unknown configuration key');
+    if (!known.has(key)) throw new ConfigError(`${key} (${fileName})`, 'unknown configuration key');
 
   const out: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
     let value: unknown = setting.default;
     const fromFile = getPath(file, setting.path);
-    if (fromFile !== undefined) value = coerce(setting, fromFile, 'config file');
+    if (fromFile !== undefined) value = coerce(setting, fromFile, fileName ?? 'config file');
     const fromEnv = env[setting.env];
     if (fromEnv !== undefined && fromEnv !== '') value = coerce(setting, fromEnv, setting.env);
     const override = options.overrides?.[setting.path];
@@ -163,6 +165,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
   out['databaseUrl'] ??= `sqlite:${join(out['dataDir'] as string, 'latchkey.db')}`;
   const production = env['NODE_ENV'] === 'production';
   out['production'] = production;
+  if (out['publicUrl'] === null) {
+    out['publicUrl'] = listeningUrl(out['host'] as string, out['port'] as number);
+    if (production)
+      warn(
+        `publicUrl (LATCHKEY_PUBLIC_URL) is not set: links in mail point at ${out['publicUrl']}, where the server listens. Set it to the address users reach.`,
+      );
+  }
   if (out['secret'] === null) {
     if (production)
       throw new ConfigError(

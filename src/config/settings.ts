@@ -105,9 +105,9 @@ export const SETTINGS: readonly Setting[] = [
     path: 'publicUrl',
     env: 'LATCHKEY_PUBLIC_URL',
     type: { kind: 'url', schemes: ['http', 'https'] },
-    default: 'http://localhost:8080',
+    default: null,
     description:
-      'Base URL users reach Latchkey at; links in mail are built from it, never from the Host header.',
+      'Base URL users reach Latchkey at; links in mail, the hosted pages and the spa dialect’s same-origin check are built from it, never from the Host header. Unset means where the server listens, `http://<host>:<port>` (so `PORT=18080` gives `http://127.0.0.1:18080`), with a wildcard `host` (`0.0.0.0`, `::`) taken as `127.0.0.1`; set it whenever users reach Latchkey by another name (a domain, a proxy, https).',
   },
   {
     path: 'defaultApp',
@@ -385,7 +385,7 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'enum', values: ['log', 'smtp'] },
     default: 'log',
     description:
-      '`log` prints each message (links included) to standard output, for development; `smtp` sends it.',
+      "`log` prints each message (links included) to standard output as one JSON log line with a `mail` field (`jq -r 'select(.mail) | .mail.text'` shows the texts), for development; `smtp` sends it.",
   },
   {
     path: 'mail.smtpUrl',
@@ -407,6 +407,14 @@ export const SETTINGS: readonly Setting[] = [
     type: { kind: 'integer', min: 1, max: 3650 },
     default: 90,
     description: 'How long security events are kept in the audit log.',
+  },
+  {
+    path: 'metrics.token',
+    env: 'LATCHKEY_METRICS_TOKEN',
+    type: { kind: 'string', minLength: 16 },
+    default: null,
+    description:
+      'When set, `GET /metrics` answers only requests with `Authorization: Bearer <this token>` (others get 401); at least 16 characters. Unset, it answers anyone: keep it off the public network then (see docs/deploy.md).',
   },
   {
     path: 'logLevel',

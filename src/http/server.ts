@@ -26,6 +26,7 @@ import { registerOpenApi } from './openapi/index.js';
 import { registerOperations } from './operations.js';
 import { registerPages } from './pages/index.js';
 import { lazyChildLogger } from './request-logger.js';
+import { plainSchemaError } from './validation-wording.js';
 
 export interface BuildOptions {
   /** pino options or false; tests pass a stream to capture logs. */
@@ -61,6 +62,8 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     // A path parameter may be a whole JWT (Feathers' DELETE /authentication/<accessToken>); 100 by default.
     routerOptions: { maxParamLength: 16_384 },
     return503OnClosing: true,
+    // Validation errors in plain words (each dialect wraps them in its own format), not Ajv's.
+    schemaErrorFormatter: plainSchemaError,
     ajv: {
       // Bodies are validated as sent: no silent type coercion, no dropped unknown keys.
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false },

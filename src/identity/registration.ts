@@ -57,6 +57,8 @@ export const SIGNUP_EMAIL_POLICY: ThrottlePolicy = {
 };
 
 export interface RegistrationSettings {
+  /** The name mails give the service (the issuer, as in the rpc dialect's mails), not the app's bare name (`default`). */
+  appName: string;
   activationTtlMs: number;
   usernamesEnabled: boolean;
   /** The link a mail carries for a token: built from the configured public URL, never a request's Host. */
@@ -214,7 +216,7 @@ export class RegistrationService {
       expiresAt: now + this.settings.activationTtlMs,
     });
     await this.mail.enqueue(app.id, address, 'activation', {
-      appName: app.name,
+      appName: this.settings.appName,
       link: this.settings.activationLink(secret, redirect),
       expiresInMinutes: Math.round(this.settings.activationTtlMs / 60_000),
     });

@@ -33,9 +33,20 @@ function render(subject: string, lines: string[], action?: { label: string; link
   return { subject, text, html };
 }
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+/** A lifetime as people say it: `15 minutes`, `3 hours`, `2 days`, `1 hour and 30 minutes` (never `2880 minutes`). */
+export function humanDuration(minutes: number): string {
+  if (minutes >= 2 * 1440 && minutes % 1440 === 0) return plural(minutes / 1440, 'day');
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? plural(hours, 'hour') : `${plural(hours, 'hour')} and ${plural(rest, 'minute')}`;
+}
+
 function expiry(vars: TemplateVars): string {
   return vars.expiresInMinutes
-    ? `It expires in ${vars.expiresInMinutes} minutes and works once.`
+    ? `It expires in ${humanDuration(vars.expiresInMinutes)} and works once.`
     : 'It works once.';
 }
 

@@ -166,6 +166,11 @@ for (const backend of await backends()) {
       const res = await apps(server, PORTAL, '/auth/login', { method: 'GET' });
       assert.equal(res.status, 405);
       assert.equal(res.headers['allow'], 'POST');
+      // Named by the apps path, not by a tail that reads like the feathers dialect's /auth/login.
+      assert.equal(
+        (res.body as { message: string }).message,
+        `/api/v2/apps/${PORTAL}/auth/login accepts POST only`,
+      );
     });
   });
 

@@ -97,7 +97,7 @@ describe('the latchkey CLI', () => {
     }
     const missing = runCli(['user', 'create', '--username', 'x'], { env });
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /required option/);
+    assert.match(missing.stderr, /--email is required/);
   });
 
   test('secrets reseal: a new master secret with the old one as fallback, then without it', () => {

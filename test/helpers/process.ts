@@ -5,10 +5,14 @@ import { fileURLToPath } from 'node:url';
 /** The compiled CLI entry point (tests run from dist/test/...). */
 export const CLI = fileURLToPath(new URL('../../src/cli/index.js', import.meta.url));
 
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string } = {},
+) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     env: { PATH: process.env['PATH'] ?? '', ...options.env },
     cwd: options.cwd,
+    input: options.input ?? '',
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -77,7 +77,7 @@ for (const backend of await backends()) {
           /^https:\/\/id\.example\.com\/auth\/reset-password\?token=[0-9a-f]{64}$/,
         );
         assert.doesNotMatch(message.text + message.html, /evil\.example\.net/);
-        assert.match(message.text, /expires in 180 minutes/);
+        assert.match(message.text, /expires in 3 hours and works once/);
         const rows = await server.services.store.db
           .selectFrom('one_time_tokens')
           .selectAll()

@@ -293,7 +293,7 @@ describe('spa configuration is checked at start-up', () => {
     assert.deepEqual(s.cookie, { name: 'it24_refresh_token', path: '/', secure: true, sameSite: 'lax' });
     assert.equal(s.accessTokenTtlSeconds, 900);
     assert.equal(s.allowedOrigins.size, 0);
-    assert.equal(s.ownOrigin, 'http://localhost:8080');
+    assert.equal(s.ownOrigin, 'http://127.0.0.1:8080');
   });
 
   test('allowed origins: a JSON list or a comma-separated environment variable, origins only', () => {

@@ -45,7 +45,10 @@ test('an invalid value stops start-up with a message naming the key', () => {
     [{ PORT: '70000' }, /port \(PORT\): must be between 0 and 65535/],
     [{ DATABASE_URL: 'mysql://x' }, /databaseUrl \(DATABASE_URL\)/],
     [{ LATCHKEY_COOKIE_SAMESITE: 'sometimes' }, /cookie.sameSite \(LATCHKEY_COOKIE_SAMESITE\)/],
-    [{ LATCHKEY_COOKIE_SECURE: 'maybe' }, /cookie.secure \(LATCHKEY_COOKIE_SECURE\): must be true or false/],
+    [
+      { LATCHKEY_COOKIE_SECURE: 'maybe' },
+      /cookie.secure \(LATCHKEY_COOKIE_SECURE\): must be a boolean: true, false, 1, 0, yes, no, on or off/,
+    ],
     [{ LATCHKEY_DIALECTS: 'rpc,soap' }, /dialects \(LATCHKEY_DIALECTS\): unknown value 'soap'/],
     [{ LATCHKEY_SECRET: 'short' }, /secret \(LATCHKEY_SECRET\): must be at least 32 characters/],
     [{ LATCHKEY_RPC_PREFIX: 'api' }, /rpc.prefix/],
@@ -92,12 +95,29 @@ test('unknown keys in the config file are refused by name', () => {
   writeFileSync(file, JSON.stringify({ cookie: { nmae: 'x' } }));
   assert.throws(
     () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
-    /cookie\.nmae: unknown configuration key/,
+    (err: unknown) =>
+      err instanceof Error &&
+      err.message === `configuration: cookie.nmae (${file}): unknown configuration key`,
+  );
+  writeFileSync(file, JSON.stringify({ port: 'eighty', cookie: { secure: 'maybe' } }));
+  assert.throws(
+    () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
+    (err: unknown) =>
+      err instanceof Error && err.message === `configuration: port (${file}): must be an integer`,
+  );
+  writeFileSync(file, JSON.stringify({ cookie: { secure: 'maybe' } }));
+  assert.throws(
+    () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
+    (err: unknown) =>
+      err instanceof Error &&
+      err.message ===
+        `configuration: cookie.secure (${file}): must be a boolean: true, false, 1, 0, yes, no, on or off`,
   );
   writeFileSync(file, '{not json');
   assert.throws(
     () => loadConfig({ env: { LATCHKEY_DATA_DIR: dir }, configFile: file, ...quiet }),
-    /cannot be read as JSON/,
+    (err: unknown) =>
+      err instanceof Error && err.message.startsWith(`configuration: ${file}: cannot be read as JSON`),
   );
 });
 
@@ -164,5 +184,33 @@ test('an rpc session cookie that browsers would drop, or that cannot be set, sto
   assert.equal(
     load({ 'cookie.secure': false, 'cookie.path': '/api', 'cookie.domain': 'example.com' }).cookie.path,
     '/api',
+  );
+});
+
+test('without publicUrl, links follow the listening address (a wildcard host becomes 127.0.0.1)', () => {
+  const dir = tmp();
+  const url = (env: Record<string, string>) =>
+    loadConfig({ env: { LATCHKEY_DATA_DIR: dir, ...env }, ...quiet }).publicUrl;
+  assert.equal(url({}), 'http://127.0.0.1:8080');
+  assert.equal(url({ PORT: '18080' }), 'http://127.0.0.1:18080');
+  assert.equal(url({ HOST: 'auth.internal', PORT: '9000' }), 'http://auth.internal:9000');
+  assert.equal(url({ HOST: '0.0.0.0', PORT: '18080' }), 'http://127.0.0.1:18080');
+  assert.equal(url({ HOST: '::', PORT: '18080' }), 'http://127.0.0.1:18080');
+  assert.equal(url({ HOST: '::1', PORT: '18080' }), 'http://[::1]:18080');
+  assert.equal(url({ PORT: '80' }), 'http://127.0.0.1');
+  assert.equal(
+    url({ PORT: '18080', LATCHKEY_PUBLIC_URL: 'https://auth.example.com' }),
+    'https://auth.example.com',
+  );
+  const warnings: string[] = [];
+  loadConfig({
+    env: { NODE_ENV: 'production', LATCHKEY_SECRET: 'x'.repeat(32), PORT: '18080' },
+    warn: (m) => warnings.push(m),
+  });
+  assert.ok(
+    warnings.some(
+      (w) => w.includes('publicUrl (LATCHKEY_PUBLIC_URL) is not set') && w.includes('127.0.0.1:18080'),
+    ),
+    warnings.join('\n'),
   );
 });

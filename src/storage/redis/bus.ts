@@ -50,6 +50,14 @@ export class RedisBus implements Bus {
     }
   }
 
+  /** The two connections, by name, for whoever reports on Redis's health. */
+  connections(): Array<[string, Redis]> {
+    return [
+      ['publisher', this.pub],
+      ['subscriber', this.sub],
+    ];
+  }
+
   healthy(): boolean {
     return this.pub.status === 'ready' && this.sub.status === 'ready';
   }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -26,14 +26,31 @@ export function sqlitePathFromUrl(url: string): string {
   return path;
 }
 
-export function openStore(url: string, options: { poolSize?: number } = {}): Store {
-  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url));
+export interface OpenStoreOptions {
+  poolSize?: number;
+  /**
+   * A SQLite file in this directory (the configured data directory) may have its directory
+   * created; any other missing directory is a mistake in DATABASE_URL, and an error.
+   */
+  createDirectoryIn?: string;
+}
+
+export function openStore(url: string, options: OpenStoreOptions = {}): Store {
+  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url), options.createDirectoryIn);
   if (/^postgres(ql)?:/.test(url)) return openPostgres(url, options.poolSize ?? 10);
   throw new Error(`DATABASE_URL: unsupported scheme in ${url.split(':')[0]}:`);
 }
 
-function openSqlite(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+function openSqlite(path: string, createDirectoryIn: string | undefined): Store {
+  if (path !== ':memory:') {
+    const dir = dirname(resolve(path));
+    if (createDirectoryIn !== undefined && dir === resolve(createDirectoryIn))
+      mkdirSync(dir, { recursive: true });
+    else if (!existsSync(dir))
+      throw new Error(
+        `DATABASE_URL: the directory of the SQLite file ${path} does not exist (${dir}); create it, or fix the path`,
+      );
+  }
   const raw = new SQLite(path);
   // WAL lets readers run beside the writer; FULL makes every acknowledged commit durable
   // across power loss, not only across a process crash (security-checklist §10).
@@ -78,6 +95,30 @@ function openPostgres(url: string, poolSize: number): Store {
     },
     close: () => db.destroy(),
   };
+}
+
+/** A password in a URL is never printed. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.split('@').at(-1) ?? url;
+  }
+}
+
+/**
+ * The first query of a start-up or a command: a store that does not answer is reported with
+ * the setting that names it (DATABASE_URL), not only the driver's `connect ECONNREFUSED …`.
+ */
+export async function checkReachable(store: Store, url: string): Promise<void> {
+  try {
+    await store.ping();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`DATABASE_URL: cannot reach the database at ${redactedUrl(url)}: ${why}`, { cause: err });
+  }
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

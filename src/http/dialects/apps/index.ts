@@ -245,14 +245,16 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
       method: ['GET', 'PUT', 'PATCH', 'DELETE'],
       url,
       schema: { hide: true },
-      handler: async (_request, reply) =>
+      // The message names the path as requested (`/api/v2/apps/acme/portal/auth/login`), not the
+      // route's tail alone, which reads like the feathers dialect's /auth/login.
+      handler: async (request, reply) =>
         reply
           .status(405)
           .header('allow', 'POST')
           .send({
             statusCode: 405,
             error: 'Method Not Allowed',
-            message: `${route.path} accepts POST only`,
+            message: `${request.url.split('?')[0]} accepts POST only`,
           }),
     });
   }

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isLatchkeyError, type LatchkeyError } from '../../../shared/errors.js';
 import { isStoreUnavailable } from '../../../storage/sql/database.js';
 import { HTTP_STATUS } from '../../errors.js';
+import { fieldProblem } from '../../validation-wording.js';
 
 /**
  * Feathers' error classes by status (@feathersjs/errors): `name` is the class,
@@ -139,22 +140,15 @@ function fromDomain(err: LatchkeyError): FeathersHttpError {
   }
 }
 
-interface ValidationEntry {
-  instancePath?: string;
-  params?: Record<string, unknown>;
-  message?: string;
-}
-
-/** Schema failures name the field in `errors`, the way Feathers validation hooks do. */
+/**
+ * Schema failures name the field in `errors`, the way Feathers validation hooks do, in plain
+ * words: `{"email": "must be a string"}`, and the message `email must be a string`.
+ */
 function fromValidation(err: FastifyError): FeathersHttpError {
   const errors: Record<string, string> = {};
-  for (const entry of (err.validation ?? []) as ValidationEntry[]) {
-    const missing = entry.params?.['missingProperty'];
-    const field =
-      typeof missing === 'string'
-        ? missing
-        : (entry.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || 'body';
-    errors[field] = entry.message ?? 'is invalid';
+  for (const entry of err.validation ?? []) {
+    const problem = fieldProblem(entry);
+    errors[problem.path.length ? problem.field : 'body'] = problem.text;
   }
   return new FeathersHttpError(400, err.message, { errors });
 }

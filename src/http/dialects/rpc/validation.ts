@@ -24,6 +24,56 @@ function joiBaseType(jsonType: string): string {
   return jsonType === 'integer' ? 'number' : jsonType;
 }
 
+/**
+ * The reference's (Joi's) sentence for one rule, after the quoted label: the rpc dialect's
+ * clients read `"password" length must be less than or equal to 1024 characters long`, as
+ * from yeep, never the validator's own `must NOT have more than 1024 characters`.
+ */
+function joiText(keyword: string, params: Record<string, unknown>): string {
+  const limit = params['limit'];
+  switch (keyword) {
+    case 'type': {
+      const type = joiBaseType(String(params['type']).split(',')[0]!);
+      return `must be ${type === 'object' || type === 'array' ? 'an' : 'a'} ${type}`;
+    }
+    case 'minLength':
+      return Number(limit) === 1
+        ? 'is not allowed to be empty'
+        : `length must be at least ${limit} characters long`;
+    case 'maxLength':
+      return `length must be less than or equal to ${limit} characters long`;
+    case 'pattern':
+      return 'fails to match the required pattern';
+    case 'format':
+      return params['format'] === 'email'
+        ? 'must be a valid email'
+        : `must be a valid ${String(params['format'])}`;
+    case 'enum':
+      return `must be one of [${(params['allowedValues'] as unknown[]).map(String).join(', ')}]`;
+    case 'const':
+      return `must be one of [${String(params['allowedValue'])}]`;
+    case 'minimum':
+      return `must be larger than or equal to ${limit}`;
+    case 'maximum':
+      return `must be less than or equal to ${limit}`;
+    case 'exclusiveMinimum':
+      return `must be greater than ${limit}`;
+    case 'exclusiveMaximum':
+      return `must be less than ${limit}`;
+    case 'minItems':
+      return `must contain at least ${limit} items`;
+    case 'maxItems':
+      return `must contain less than or equal to ${limit} items`;
+    case 'minProperties':
+      return `must have at least ${limit} children`;
+    case 'anyOf':
+    case 'oneOf':
+      return 'does not match any of the allowed types';
+    default:
+      return 'is invalid';
+  }
+}
+
 /** Turns Ajv errors into the reference's `details: [{message, path, type, context}]`. */
 export function validationDetails(errors: FastifySchemaValidationError[]): unknown[] {
   return errors.map((e) => {
@@ -45,7 +95,7 @@ export function validationDetails(errors: FastifySchemaValidationError[]): unkno
         ? `"${label}" is required`
         : e.keyword === 'additionalProperties'
           ? `"${label}" is not allowed`
-          : `"${label}" ${e.message ?? 'is invalid'}`;
+          : `"${label}" ${joiText(e.keyword, params)}`;
     return { message, path, type, context: { key, label } };
   });
 }
