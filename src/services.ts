@@ -142,7 +142,8 @@ export function keyOverlapMs(config: Config): number {
 /** Wires the core: storage → repositories → domain services. No HTTP here. */
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config.databaseUrl);
+  const log = options.log ?? pino({ level: config.logLevel });
+  const store = options.store ?? openStore(config.databaseUrl, { warn: (message) => log.warn(message) });
   // What has been started so far, stopped again if start-up fails part-way (a master
   // secret that opens no key, a store that goes away): a failed start leaves nothing running.
   const started: Array<() => unknown> = [];
@@ -156,7 +157,6 @@ export async function createServices(config: Config, options: ServiceOptions = {
       orgs: memberships.repository(sqlRepos.orgs),
       orgDirectory: memberships.directory(sqlRepos.orgDirectory),
     };
-    const log = options.log ?? pino({ level: config.logLevel });
     const bus: Bus = config.redisUrl
       ? new RedisBus(config.redisUrl, config.redisPrefix, (err) =>
           log.error({ err }, 'redis: connection error'),

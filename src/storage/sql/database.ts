@@ -1,8 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import {
+  privateDirectory,
+  privateFile,
+  stderrWarn,
+  type Warn,
+  warnIfShared,
+} from '../../shared/private-files.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { CachedStatementDatabase } from './sqlite-statements.js';
@@ -26,14 +32,27 @@ export function sqlitePathFromUrl(url: string): string {
   return path;
 }
 
-export function openStore(url: string, options: { poolSize?: number } = {}): Store {
-  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url));
+export interface OpenOptions {
+  poolSize?: number;
+  /** Where a database file or directory open to other local users is reported; stderr by default. */
+  warn?: Warn;
+}
+
+export function openStore(url: string, options: OpenOptions = {}): Store {
+  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url), options.warn ?? stderrWarn);
   if (/^postgres(ql)?:/.test(url)) return openPostgres(url, options.poolSize ?? 10);
   throw new Error(`DATABASE_URL: unsupported scheme in ${url.split(':')[0]}:`);
 }
 
-function openSqlite(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+function openSqlite(path: string, warn: Warn): Store {
+  const onDisk = path !== ':memory:';
+  // The file holds the password hashes: created 0600 before SQLite opens it (SQLite would
+  // create it 0644), in a 0700 directory. SQLite gives the -wal and -shm files the mode
+  // of the database file, so they follow.
+  if (onDisk) {
+    privateDirectory(dirname(resolve(path)), warn);
+    privateFile(path, warn);
+  }
   const raw = new SQLite(path);
   // WAL lets readers run beside the writer; FULL makes every acknowledged commit durable
   // across power loss, not only across a process crash (security-checklist §10).
@@ -41,6 +60,7 @@ function openSqlite(path: string): Store {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  if (onDisk) for (const companion of ['-wal', '-shm']) warnIfShared(`${path}${companion}`, 0o600, warn);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: new CachedStatementDatabase(raw) }),
   });
