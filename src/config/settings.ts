@@ -341,6 +341,30 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Largest request body accepted; larger ones get 413.',
   },
   {
+    path: 'http.requestTimeoutSeconds',
+    env: 'LATCHKEY_REQUEST_TIMEOUT_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 30,
+    description:
+      'A request whose headers and body have not all arrived this long after it began is answered 408 and its connection closed, so a client that stops sending cannot hold a connection (checked every second).',
+  },
+  {
+    path: 'http.headersTimeoutSeconds',
+    env: 'LATCHKEY_HEADERS_TIMEOUT_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 10,
+    description:
+      "Time allowed for a request's headers to arrive; after it, 408 and the connection is closed. Capped at `http.requestTimeoutSeconds`.",
+  },
+  {
+    path: 'http.keepAliveTimeoutSeconds',
+    env: 'LATCHKEY_KEEP_ALIVE_TIMEOUT_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 72,
+    description:
+      'How long an idle keep-alive connection stays open. Longer than the idle timeout of the proxy in front (nginx and most load balancers use 60 s), so the proxy, not Latchkey, closes an idle connection and never reuses one being closed.',
+  },
+  {
     path: 'hash.concurrency',
     env: 'LATCHKEY_HASH_CONCURRENCY',
     type: { kind: 'integer', min: 0, max: 64 },

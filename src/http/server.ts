@@ -53,6 +53,18 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     },
     trustProxy: config.trustProxy ?? false,
     bodyLimit: config.bodyLimitBytes,
+    // Timeouts chosen, not inherited (docs/deploy.md, "Timeouts"). Fastify leaves the whole-request
+    // timeout off, so a client that sends headers and then stops sending the body held its
+    // connection (and a parser) for as long as it liked; Node answers 408 and closes once
+    // requestTimeout has passed. Node looks for expired requests only every
+    // connectionsCheckingInterval (30 s by default), so it looks every second instead.
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: config.http.keepAliveTimeoutSeconds * 1000,
+    http: {
+      headersTimeout: Math.min(config.http.headersTimeoutSeconds, config.http.requestTimeoutSeconds) * 1000,
+      requestTimeout: config.http.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
     // A path parameter may be a whole JWT (Feathers' DELETE /authentication/<accessToken>); 100 by default.
     routerOptions: { maxParamLength: 16_384 },
     return503OnClosing: true,
