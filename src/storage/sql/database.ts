@@ -10,6 +10,7 @@ import {
   warnIfShared,
 } from '../../shared/private-files.js';
 import { migrationProvider } from './migrations/index.js';
+import { reportingOutages } from './outages.js';
 import type { Database } from './schema.js';
 import { CachedStatementDatabase } from './sqlite-statements.js';
 
@@ -62,7 +63,7 @@ function openSqlite(path: string, warn: Warn): Store {
   raw.pragma('foreign_keys = ON');
   if (onDisk) for (const companion of ['-wal', '-shm']) warnIfShared(`${path}${companion}`, 0o600, warn);
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: new CachedStatementDatabase(raw) }),
+    dialect: reportingOutages(new SqliteDialect({ database: new CachedStatementDatabase(raw) })),
   });
   return {
     kind: 'sqlite',
@@ -89,7 +90,7 @@ function openPostgres(url: string, poolSize: number): Store {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: reportingOutages(new PostgresDialect({ pool })) });
   return {
     kind: 'postgres',
     db,
@@ -105,39 +106,6 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '08000',
-  '08001',
-  '08003',
-  '08006',
-  'SQLITE_BUSY',
-  'SQLITE_IOERR',
-  'SQLITE_FULL',
-  'SQLITE_READONLY',
-]);
-
-/** True for errors that mean "the store cannot be reached right now", as opposed to a bug. */
-export function isStoreUnavailable(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; message?: unknown };
-  if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('SQLITE_IOERR')))
-    return true;
-  const message = typeof e.message === 'string' ? e.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(
-    message,
-  );
 }
 
 /** True when a write broke a unique constraint, on either store. */

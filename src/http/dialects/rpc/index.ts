@@ -1,8 +1,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
-import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
-import { isStoreUnavailable } from '../../../storage/sql/database.js';
+import { isLatchkeyError } from '../../../shared/errors.js';
 import { describe, HttpError, httpErrors, RpcErrorEnvelope, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { handleError } from '../../server.js';
@@ -44,18 +43,9 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
   // the handlers (answered as an invalid body); every non-JSON type is a real 415 instead.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => {
+    // A store outage arrives as storage_unavailable: a real 503 with Retry-After in the
+    // envelope, never a 500 and never a credential error that would make a client drop a valid session.
     if (isLatchkeyError(err)) return sendRpcError(reply, err);
-    if (isStoreUnavailable(err)) {
-      // A real 503 with Retry-After, in the envelope: never a 500, never a hang, never a
-      // credential error that would make a client drop a valid session.
-      request.log.error({ err }, 'storage unavailable');
-      return sendRpcError(
-        reply,
-        new LatchkeyError('storage_unavailable', 'Storage is unavailable; try again shortly', {
-          retryAfterSeconds: 5,
-        }),
-      );
-    }
     return handleError(err as Error, request, reply);
   });
 
