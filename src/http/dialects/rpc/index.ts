@@ -8,6 +8,7 @@ import { handleError } from '../../server.js';
 import { ACCESS_METHODS } from './access-methods.js';
 import { ACCOUNT_METHODS } from './account-methods.js';
 import { authenticate, authenticateCached, type Principal } from './auth.js';
+import { crossSiteGuard } from './cross-site.js';
 import { sendRpcError, sendRpcValidationError } from './envelope.js';
 import { INVITATION_METHODS } from './invitation-methods.js';
 import { type RpcMethod, SerializedAnswer } from './method.js';
@@ -75,6 +76,8 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
         response: responsesOf(method),
       },
       attachValidation: true,
+      // Before the body is read: a cross-site request carrying the session cookie goes no further.
+      onRequest: crossSiteGuard(services, method),
       // A callback hook: a token this process already verified is checked without a promise hop.
       preValidation: (request, reply, done) => {
         // Methods without arguments may be called with no body at all.

@@ -5,10 +5,10 @@ import type { Services } from '../../../services.js';
 import { isLatchkeyError } from '../../../shared/errors.js';
 import type { SpaOutcome } from '../../../spa/index.js';
 import { clientInfo, contextOf } from '../../client.js';
+import { corsHeaders, crossSiteVerdict, isJsonOrEmpty, varyOnOrigin } from '../../cross-site.js';
 import { HTTP_STATUS } from '../../errors.js';
 import { SECURITY } from '../../openapi/index.js';
 import { clearRefreshCookie, presentedRefresh, setRefreshCookie } from './cookie.js';
-import { corsHeaders, crossSiteVerdict, isJsonOrEmpty, varyOnOrigin } from './cross-site.js';
 import {
   AccessToken,
   AliasBody,
