@@ -30,6 +30,7 @@ import { SessionService } from './session/service.js';
 import type { SessionKind } from './session/types.js';
 import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
+import { DeferredWork } from './shared/deferred-work.js';
 import type { MasterSecrets } from './shared/master-secrets.js';
 import { Sealer } from './shared/seal.js';
 import { createSpaCore, type SpaCore } from './spa/index.js';
@@ -295,6 +296,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     appsCore.worker.onError = (err, context) => log.error({ err }, `apps: ${context}`);
     const feathers = feathersSettings(config);
+    // One lane for the work whose cost tells whether an account exists (reset mails, sign-ups).
+    const deferred = new DeferredWork(config.deferredWorkIntervalMs);
     const registration = new RegistrationService(
       hasher,
       userRepo,
@@ -307,6 +310,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
         usernamesEnabled: config.usernamesEnabled,
         activationLink: (token, redirect) => activationLink(config, feathers, token, redirect),
       },
+      deferred,
     );
     registration.onError = (err) =>
       log.error({ err }, 'sign-up: an accepted sign-up could not be carried out');
@@ -332,6 +336,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       mail,
       limiter,
       clock,
+      deferred,
       onError: (err, context) => log.error({ err }, `identity: ${context}`),
       settings: {
         publicUrl: config.publicUrl,

@@ -57,6 +57,7 @@ export interface Config {
   };
   trustProxy: string | null;
   bodyLimitBytes: number;
+  deferredWorkIntervalMs: number;
   http: { requestTimeoutSeconds: number; headersTimeoutSeconds: number; keepAliveTimeoutSeconds: number };
   hash: { concurrency: number; maxQueue: number; maxWaitMs: number; nice: number };
   mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };

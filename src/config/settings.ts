@@ -341,6 +341,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Largest request body accepted; larger ones get 413.',
   },
   {
+    path: 'deferredWorkIntervalMs',
+    env: 'LATCHKEY_DEFERRED_WORK_INTERVAL_MS',
+    type: { kind: 'integer', min: 10, max: 60000 },
+    default: 1000,
+    description:
+      "Password-reset mails and `/signup` accounts are looked up and written on a tick of this period, never right after the request: the work costs more when the account exists, and right after the answer it would delay the caller's next request (a side channel). Adds up to this much to their mail's delay.",
+  },
+  {
     path: 'http.requestTimeoutSeconds',
     env: 'LATCHKEY_REQUEST_TIMEOUT_SECONDS',
     type: { kind: 'integer', min: 1, max: 3600 },
