@@ -30,6 +30,7 @@ import { SessionService } from './session/service.js';
 import type { SessionKind } from './session/types.js';
 import { type Bus, LocalBus } from './shared/bus.js';
 import { type Clock, systemClock } from './shared/clock.js';
+import { DeferredWork } from './shared/deferred-work.js';
 import { deriveKeys, type MasterSecrets } from './shared/master-secrets.js';
 import { Sealer } from './shared/seal.js';
 import { createSpaCore, type SpaCore } from './spa/index.js';
@@ -147,7 +148,13 @@ export function keyOverlapMs(config: Config): number {
 /** Wires the core: storage → repositories → domain services. No HTTP here. */
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config.databaseUrl, { createDirectoryIn: config.dataDir });
+  const log = options.log ?? pino({ level: config.logLevel });
+  const store =
+    options.store ??
+    openStore(config.databaseUrl, {
+      createDirectoryIn: config.dataDir,
+      warn: (message) => log.warn(message),
+    });
   // What has been started so far, stopped again if start-up fails part-way (a master
   // secret that opens no key, a store that goes away): a failed start leaves nothing running.
   const started: Array<() => unknown> = [];
@@ -162,7 +169,6 @@ export async function createServices(config: Config, options: ServiceOptions = {
       orgs: memberships.repository(sqlRepos.orgs),
       orgDirectory: memberships.directory(sqlRepos.orgDirectory),
     };
-    const log = options.log ?? pino({ level: config.logLevel });
     // Every Redis connection reports to one log: a line when Redis goes, a line when it is back.
     const redisOutage = config.redisUrl ? new RedisOutageLog(log) : null;
     const redisBus = config.redisUrl ? new RedisBus(config.redisUrl, config.redisPrefix, () => {}) : null;
@@ -315,6 +321,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
     });
     appsCore.worker.onError = (err, context) => log.error({ err }, `apps: ${context}`);
     const feathers = feathersSettings(config);
+    // One lane for the work whose cost tells whether an account exists (reset mails, sign-ups).
+    const deferred = new DeferredWork(config.deferredWorkIntervalMs);
     const registration = new RegistrationService(
       hasher,
       userRepo,
@@ -328,6 +336,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
         usernamesEnabled: config.usernamesEnabled,
         activationLink: (token, redirect) => activationLink(config, feathers, token, redirect),
       },
+      deferred,
     );
     registration.onError = (err) =>
       log.error({ err }, 'sign-up: an accepted sign-up could not be carried out');
@@ -353,6 +362,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       mail,
       limiter,
       clock,
+      deferred,
       onError: (err, context) => log.error({ err }, `identity: ${context}`),
       settings: {
         publicUrl: config.publicUrl,

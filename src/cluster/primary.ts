@@ -22,7 +22,7 @@ export async function runPrimary(config: Config, count: number): Promise<void> {
     pino.destination({ dest: 1, sync: true }),
   );
   if (config.migrateOnStart) {
-    const store = openStore(config.databaseUrl);
+    const store = openStore(config.databaseUrl, { createDirectoryIn: config.dataDir });
     try {
       await migrateToLatest(store.db);
     } finally {

@@ -59,6 +59,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** `auto` or a whole number ≥ 1 (checked at load); see cluster/workers.ts. */
   workers: string;
+  deferredWorkIntervalMs: number;
+  http: { requestTimeoutSeconds: number; headersTimeoutSeconds: number; keepAliveTimeoutSeconds: number };
   hash: { concurrency: number; maxQueue: number; maxWaitMs: number; nice: number };
   mail: { transport: 'log' | 'smtp'; smtpUrl: string | null; from: string };
   audit: { retentionDays: number };

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deepFreeze } from '../shared/freeze.js';
+import { privateDirectory, warnIfShared } from '../shared/private-files.js';
 import type { Config } from './config.js';
 import { checkSessionCookie } from './cookie.js';
 import { listeningUrl } from './public-url.js';
@@ -128,11 +129,14 @@ function readConfigFile(path: string | undefined): { name: string | null; values
   return { name: file, values: parsed as Record<string, unknown> };
 }
 
-/** Reads or creates the development master secret in dataDir, with mode 0600. */
+/** Reads or creates the development master secret in dataDir (0700), with mode 0600. */
 function developmentSecret(dataDir: string, warn: (m: string) => void): string {
   const file = join(resolve(dataDir), 'secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(resolve(dataDir), { recursive: true });
+  privateDirectory(resolve(dataDir), warn);
+  if (existsSync(file)) {
+    warnIfShared(file, 0o600, warn);
+    return readFileSync(file, 'utf8').trim();
+  }
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

@@ -349,6 +349,38 @@ export const SETTINGS: readonly Setting[] = [
       'HTTP worker processes sharing the port (`node:cluster`): a number, or `auto` for one per CPU core. Without Redis the primary process relays revocations and cache evictions between them and holds the attempt counters; the hash slots (`hash.concurrency`) are shared out among them. See docs/deploy.md.',
   },
   {
+    path: 'deferredWorkIntervalMs',
+    env: 'LATCHKEY_DEFERRED_WORK_INTERVAL_MS',
+    type: { kind: 'integer', min: 10, max: 60000 },
+    default: 1000,
+    description:
+      "Password-reset mails and `/signup` accounts are looked up and written on a tick of this period, never right after the request: the work costs more when the account exists, and right after the answer it would delay the caller's next request (a side channel). Adds up to this much to their mail's delay.",
+  },
+  {
+    path: 'http.requestTimeoutSeconds',
+    env: 'LATCHKEY_REQUEST_TIMEOUT_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 30,
+    description:
+      'A request whose headers and body have not all arrived this long after it began is answered 408 and its connection closed, so a client that stops sending cannot hold a connection (checked every second).',
+  },
+  {
+    path: 'http.headersTimeoutSeconds',
+    env: 'LATCHKEY_HEADERS_TIMEOUT_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 10,
+    description:
+      "Time allowed for a request's headers to arrive; after it, 408 and the connection is closed. Capped at `http.requestTimeoutSeconds`.",
+  },
+  {
+    path: 'http.keepAliveTimeoutSeconds',
+    env: 'LATCHKEY_KEEP_ALIVE_TIMEOUT_SECONDS',
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 72,
+    description:
+      'How long an idle keep-alive connection stays open. Longer than the idle timeout of the proxy in front (nginx and most load balancers use 60 s), so the proxy, not Latchkey, closes an idle connection and never reuses one being closed.',
+  },
+  {
     path: 'hash.concurrency',
     env: 'LATCHKEY_HASH_CONCURRENCY',
     type: { kind: 'integer', min: 0, max: 64 },

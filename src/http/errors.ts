@@ -5,6 +5,15 @@ import type { ErrorCode } from '../shared/errors.js';
  * format always answers 200 (rpc) still use it for the few errors that must be
  * real statuses for proxies and clients: overload and storage outages (503), throttling (429).
  */
+/**
+ * Domain errors logged at error level wherever a dialect answers them (server.ts): a store
+ * outage is the operator's to fix. Only the storage layer raises storage_unavailable, from
+ * its own connection failures, so a client dropping its connection cannot raise this alarm.
+ */
+export const OPERATOR_ALERTS: Partial<Record<ErrorCode, string>> = {
+  storage_unavailable: 'storage unavailable',
+};
+
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
   invalid_credentials: 401,

@@ -10,7 +10,6 @@ import Fastify, {
 } from 'fastify';
 import type { Services } from '../services.js';
 import { isLatchkeyError } from '../shared/errors.js';
-import { isStoreUnavailable } from '../storage/sql/database.js';
 import { registerAdmin } from './admin/index.js';
 import { commonHeaders } from './common-headers.js';
 import { APPS_PREFIX, registerApps } from './dialects/apps/index.js';
@@ -18,7 +17,7 @@ import { registerFeathers } from './dialects/feathers/index.js';
 import { registerRpc } from './dialects/rpc/index.js';
 import { registerRpcPages } from './dialects/rpc/pages.js';
 import { registerSpa } from './dialects/spa/index.js';
-import { HTTP_STATUS } from './errors.js';
+import { HTTP_STATUS, OPERATOR_ALERTS } from './errors.js';
 import { stdoutDestination } from './log-destination.js';
 import { redactedPath } from './log-path.js';
 import { registerObservability } from './observability.js';
@@ -59,6 +58,18 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
     },
     trustProxy: config.trustProxy ?? false,
     bodyLimit: config.bodyLimitBytes,
+    // Timeouts chosen, not inherited (docs/deploy.md, "Timeouts"). Fastify leaves the whole-request
+    // timeout off, so a client that sends headers and then stops sending the body held its
+    // connection (and a parser) for as long as it liked; Node answers 408 and closes once
+    // requestTimeout has passed. Node looks for expired requests only every
+    // connectionsCheckingInterval (30 s by default), so it looks every second instead.
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: config.http.keepAliveTimeoutSeconds * 1000,
+    http: {
+      headersTimeout: Math.min(config.http.headersTimeoutSeconds, config.http.requestTimeoutSeconds) * 1000,
+      requestTimeout: config.http.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
     // A path parameter may be a whole JWT (Feathers' DELETE /authentication/<accessToken>); 100 by default.
     routerOptions: { maxParamLength: 16_384 },
     return503OnClosing: true,
@@ -108,6 +119,13 @@ export async function buildApp(services: Services, options: BuildOptions = {}): 
   registerObservability(app, services);
   app.addHook('onSend', commonHeaders);
   app.setErrorHandler(handleError);
+  // Before any dialect's error handler: the domain errors an operator must hear about
+  // (a store outage) are logged here once, whichever dialect answers them.
+  app.addHook('onError', (request, _reply, err, done) => {
+    const alert = isLatchkeyError(err) ? OPERATOR_ALERTS[err.code] : undefined;
+    if (alert) request.log.error({ err: (err as { cause?: unknown }).cause ?? err }, alert);
+    done();
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
       statusCode: 404,
@@ -145,14 +163,6 @@ export function handleError(
     const status = HTTP_STATUS[err.code];
     if (err.details.retryAfterSeconds) reply.header('retry-after', String(err.details.retryAfterSeconds));
     return reply.status(status).send({ statusCode: status, error: httpReason(status), message: err.message });
-  }
-  if (isStoreUnavailable(err)) {
-    request.log.error({ err }, 'storage unavailable');
-    return reply.status(503).header('retry-after', '5').send({
-      statusCode: 503,
-      error: 'Service Unavailable',
-      message: 'Storage is unavailable; try again shortly',
-    });
   }
   const status = (err as { statusCode?: number }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

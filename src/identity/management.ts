@@ -1,5 +1,6 @@
 import type { MailService } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
+import type { DeferredWork } from '../shared/deferred-work.js';
 import type { AttemptLimiter } from '../throttle/index.js';
 import { Throttle } from '../throttle/index.js';
 import { type OneTimeTokenRepository, OneTimeTokens } from '../tokens/one-time.js';
@@ -37,6 +38,8 @@ export interface IdentityManagementDeps {
   mail: Pick<MailService, 'enqueue'>;
   limiter: AttemptLimiter;
   clock: Clock;
+  /** Where work that depends on whether an account exists runs (a reset mail). */
+  deferred: DeferredWork;
   /** Failures of work done after the answer (a reset mail). */
   onError?: (err: unknown, context: string) => void;
   settings: {
@@ -68,6 +71,7 @@ export function createIdentityManagement(deps: IdentityManagementDeps): Identity
     new Throttle(deps.limiter, 'account'),
     clock,
     { appName: settings.appName, links },
+    deps.deferred,
   );
   if (deps.onError) account.onError = deps.onError;
   const access = new AccessControl(repos.permissions, repos.orgs, repos.orgDirectory, deps.users, clock);

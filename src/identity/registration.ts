@@ -1,5 +1,6 @@
 import type { MailService } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
+import type { DeferredWork } from '../shared/deferred-work.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { newId, newSecret, sha256Hex } from '../shared/ids.js';
 import type { Throttle, ThrottlePolicy } from '../throttle/index.js';
@@ -114,6 +115,8 @@ export class RegistrationService {
     private readonly throttle: Throttle,
     private readonly clock: Clock,
     private readonly settings: RegistrationSettings,
+    /** Where the part that depends on the address's existence runs (shared/deferred-work.ts). */
+    private readonly deferred: DeferredWork,
   ) {}
 
   async signUp(input: SignUpInput): Promise<void> {
@@ -125,9 +128,15 @@ export class RegistrationService {
     checkPasswordPolicy(input.password, { username: null, emails: [input.email] });
     const passwordHash = await this.hasher.hash(input.password);
     const answered = input.answered ?? new Promise((resolve) => setImmediate(resolve));
+    // After the answer has left, and then on the deferred-work lane's tick: creating an
+    // account and mailing its link costs more than finding the address taken, and right
+    // after the answer that difference would delay the caller's next request.
     const work = answered
-      .then(() => this.register(app, input.email, passwordHash, input.redirect))
-      .then((outcome) => this.onSignUp(app.id, outcome))
+      .then(() =>
+        this.deferred.run(async () => {
+          this.onSignUp(app.id, await this.register(app, input.email, passwordHash, input.redirect));
+        }),
+      )
       .catch((err: unknown) => this.onError(err))
       .finally(() => this.pending.delete(work));
     this.pending.add(work);
@@ -135,7 +144,11 @@ export class RegistrationService {
 
   /** Resolves when every sign-up accepted so far has been carried out (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    while (this.pending.size > 0) {
+      // A sign-up joins the lane only once its answer has left: drain, then again whenever one joins.
+      await this.deferred.drain();
+      await Promise.race([Promise.all([...this.pending]), this.deferred.nextQueued()]);
+    }
   }
 
   /** The part that depends on whether the address exists; runs after the answer. */

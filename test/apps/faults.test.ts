@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { storageUnavailable } from '../../src/storage/sql/outages.js';
 import { backends } from '../helpers/backends.js';
 import { apps, createApp, readyLogin, signIn, startAppsServer } from './support.js';
 
@@ -29,8 +30,11 @@ for (const backend of (await backends()).slice(0, 1)) {
     after(async () => server.close());
 
     let mails = 0;
+    // What a repository raises when its store cannot be reached (storage/sql/outages.ts).
     const unreachable = () =>
-      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      storageUnavailable(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      );
     const bug = () => new Error('TypeError: secret internals at repository.js:42');
 
     const cases = (): Array<{

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { isLatchkeyError } from '../../src/shared/errors.js';
 import { newId } from '../../src/shared/ids.js';
 import {
-  isStoreUnavailable,
   isUniqueViolation,
   migrateToLatest,
   openStore,
   sqlitePathFromUrl,
 } from '../../src/storage/sql/database.js';
 import { migrationProvider } from '../../src/storage/sql/migrations/index.js';
+import { isConnectionFailure } from '../../src/storage/sql/outages.js';
 import { backends, PG_ADMIN_URL } from '../helpers/backends.js';
 import { createApp, newUser, rejection, T0, withStore } from './support.js';
 
@@ -26,6 +27,9 @@ const TABLES = [
   'user_emails',
   'users',
 ];
+
+/** A store outage, as the storage layer raises it: the one domain error. */
+const isOutage = (err: unknown) => isLatchkeyError(err) && err.code === 'storage_unavailable';
 
 const allMigrations = async () => Object.keys(await migrationProvider.getMigrations()).sort();
 
@@ -89,7 +93,7 @@ for (const backend of await backends()) {
             .execute(),
         );
         assert.equal(isUniqueViolation(err), false);
-        assert.equal(isStoreUnavailable(err), false, 'a constraint violation is a bug, not an outage');
+        assert.equal(isOutage(err), false, 'a constraint violation is a bug, not an outage');
         const app = await createApp(repos);
         const user = await repos.users.create(newUser(app.id, { username: 'u1' }), T0);
         const dangling = await rejection(
@@ -114,7 +118,7 @@ for (const backend of await backends()) {
         const app = await createApp(repos, 'acme', 'dup');
         const err = await rejection(repos.apps.create({ ...app, id: newId() }));
         assert.equal(isUniqueViolation(err), true, String(err));
-        assert.equal(isStoreUnavailable(err), false);
+        assert.equal(isOutage(err), false);
       }));
 
     if (backend.name === 'sqlite') {
@@ -156,15 +160,16 @@ for (const backend of await backends()) {
         }
       });
 
-      test('an unreachable PostgreSQL fails fast with an error that isStoreUnavailable recognises', async () => {
+      test('an unreachable PostgreSQL fails fast with the storage_unavailable domain error', async () => {
         const store = openStore('postgres://postgres@127.0.0.1:1/latchkey');
         try {
           const started = Date.now();
           const err = await rejection(store.ping());
-          assert.equal(isStoreUnavailable(err), true, `not recognised as unavailable: ${String(err)}`);
+          assert.equal(isOutage(err), true, `not recognised as unavailable: ${String(err)}`);
+          assert.equal(isConnectionFailure((err as { cause?: unknown }).cause), true, 'the cause is kept');
           assert.equal(isUniqueViolation(err), false);
           assert.ok(Date.now() - started < 5000, 'the connection attempt does not hang');
-          assert.equal(isStoreUnavailable(await rejection(migrateToLatest(store.db))), true);
+          assert.equal(isOutage(await rejection(migrateToLatest(store.db))), true);
         } finally {
           await store.close();
         }
@@ -177,7 +182,7 @@ for (const backend of await backends()) {
         try {
           const err = await rejection(store.ping());
           assert.equal((err as { code?: string }).code, '3D000');
-          assert.equal(isStoreUnavailable(err), false);
+          assert.equal(isOutage(err), false);
         } finally {
           await store.close();
         }
@@ -187,14 +192,14 @@ for (const backend of await backends()) {
 }
 
 describe('error classifiers', () => {
-  test('isStoreUnavailable and isUniqueViolation reject non-errors and unrelated errors', () => {
+  test('isConnectionFailure and isUniqueViolation reject non-errors and unrelated errors', () => {
     for (const value of [null, undefined, 'ECONNREFUSED', 42, {}, new Error('boom')]) {
-      assert.equal(isStoreUnavailable(value), false, String(value));
+      assert.equal(isConnectionFailure(value), false, String(value));
       assert.equal(isUniqueViolation(value), false, String(value));
     }
-    assert.equal(isStoreUnavailable(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), true);
-    assert.equal(isStoreUnavailable(Object.assign(new Error('x'), { code: 'SQLITE_IOERR_WRITE' })), true);
-    assert.equal(isStoreUnavailable(Object.assign(new Error('x'), { code: '23505' })), false);
+    assert.equal(isConnectionFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), true);
+    assert.equal(isConnectionFailure(Object.assign(new Error('x'), { code: 'SQLITE_IOERR_WRITE' })), true);
+    assert.equal(isConnectionFailure(Object.assign(new Error('x'), { code: '23505' })), false);
     assert.equal(isUniqueViolation(Object.assign(new Error('x'), { code: '23505' })), true);
   });
 });

@@ -140,6 +140,9 @@ export function spaLoad(ctx: LoadContext, w: number, out: Acknowledged) {
   });
 }
 
+/** Twenty deferred-work ticks of the server under test: a sign-up answered this long ago has been written. */
+const SIGNUP_WRITTEN_AFTER_MS = 2000;
+
 /** feathers: a sign-up (pending activation), a user's /auth/login, and every other time DELETE /authentication. */
 export function feathersLoad(
   ctx: LoadContext,
@@ -147,17 +150,18 @@ export function feathersLoad(
   out: Acknowledged,
   pending: Acknowledged['created'],
 ) {
-  // A sign-up is answered before its account is written (so that its timing says nothing
-  // about the address), and the write follows within milliseconds. A kill in between loses
-  // it by design (the user signs up again), so a sign-up counts as acknowledged only once
-  // this worker's next sign-up has been answered too.
-  let previous: [string, string] | null = null;
+  // A sign-up is answered before its account is written (so that neither its timing nor the
+  // delay of the next request says anything about the address): the write follows on the
+  // server's next deferred-work tick (LATCHKEY_DEFERRED_WORK_INTERVAL_MS, 100 ms in this test).
+  // A kill in between loses it by design (the user signs up again), so a sign-up counts as
+  // acknowledged only once SIGNUP_WRITTEN_AFTER_MS have passed since its answer.
+  const answered: Array<{ at: number; signup: [string, string] }> = [];
   return loop(ctx, async (i) => {
     const signup = { email: `signup${w}_${i}@example.com`, password: `signup-password-${w}-${i}` };
-    if ((await http(ctx.url, 'POST', '/signup', { json: signup })).status === 201) {
-      if (previous) pending.push(previous);
-      previous = [signup.email, signup.password];
-    }
+    if ((await http(ctx.url, 'POST', '/signup', { json: signup })).status === 201)
+      answered.push({ at: Date.now(), signup: [signup.email, signup.password] });
+    while (answered.length > 0 && Date.now() - answered[0]!.at > SIGNUP_WRITTEN_AFTER_MS)
+      pending.push(answered.shift()!.signup);
     const user = await defaultUser(ctx, `fea${w}_${i}`);
     if (!user) return;
     out.created.push([user.email, user.password]);

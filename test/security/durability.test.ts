@@ -33,6 +33,8 @@ for (const backend of await backends()) {
         LATCHKEY_DATA_DIR: dir,
         LATCHKEY_SECRET: TEST_SECRET,
         LATCHKEY_TRUST_PROXY: '127.0.0.1',
+        // Sign-ups are written on this tick after their answer (durability-load.ts counts on it).
+        LATCHKEY_DEFERRED_WORK_INTERVAL_MS: '100',
       };
       try {
         assert.equal(

@@ -84,6 +84,8 @@ describe('PostgreSQL unreachable mid-run', { skip: postgres ? false : 'needs Pos
         'the session survived the outage',
       );
       assert.ok(!/"statusCode":500|Internal Server Error/.test(server.output()), 'no 500 was answered');
+      // The outage reached the operator: the storage layer's domain error is logged at error level.
+      assert.match(server.output(), /"level":50[^\n]*"msg":"storage unavailable"/);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- server output ---\n${server.output().slice(-3000)}`);
     } finally {

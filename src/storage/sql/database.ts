@@ -1,9 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import {
+  privateDirectory,
+  privateFile,
+  stderrWarn,
+  type Warn,
+  warnIfShared,
+} from '../../shared/private-files.js';
 import { migrationProvider } from './migrations/index.js';
+import { reportingOutages } from './outages.js';
 import type { Database } from './schema.js';
 import { CachedStatementDatabase } from './sqlite-statements.js';
 
@@ -33,23 +41,31 @@ export interface OpenStoreOptions {
    * created; any other missing directory is a mistake in DATABASE_URL, and an error.
    */
   createDirectoryIn?: string;
+  /** Where a database file or directory open to other local users is reported; stderr by default. */
+  warn?: Warn;
 }
 
 export function openStore(url: string, options: OpenStoreOptions = {}): Store {
-  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url), options.createDirectoryIn);
+  if (url.startsWith('sqlite:'))
+    return openSqlite(sqlitePathFromUrl(url), options.createDirectoryIn, options.warn ?? stderrWarn);
   if (/^postgres(ql)?:/.test(url)) return openPostgres(url, options.poolSize ?? 10);
   throw new Error(`DATABASE_URL: unsupported scheme in ${url.split(':')[0]}:`);
 }
 
-function openSqlite(path: string, createDirectoryIn: string | undefined): Store {
-  if (path !== ':memory:') {
+function openSqlite(path: string, createDirectoryIn: string | undefined, warn: Warn): Store {
+  const onDisk = path !== ':memory:';
+  // The file holds the password hashes: created 0600 before SQLite opens it (SQLite would
+  // create it 0644), in a 0700 directory. SQLite gives the -wal and -shm files the mode
+  // of the database file, so they follow.
+  if (onDisk) {
     const dir = dirname(resolve(path));
-    if (createDirectoryIn !== undefined && dir === resolve(createDirectoryIn))
-      mkdirSync(dir, { recursive: true });
-    else if (!existsSync(dir))
+    const mayCreate = createDirectoryIn !== undefined && dir === resolve(createDirectoryIn);
+    if (!mayCreate && !existsSync(dir))
       throw new Error(
         `DATABASE_URL: the directory of the SQLite file ${path} does not exist (${dir}); create it, or fix the path`,
       );
+    privateDirectory(dir, warn);
+    privateFile(path, warn);
   }
   const raw = new SQLite(path);
   // WAL lets readers run beside the writer; FULL makes every acknowledged commit durable
@@ -58,8 +74,9 @@ function openSqlite(path: string, createDirectoryIn: string | undefined): Store 
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  if (onDisk) for (const companion of ['-wal', '-shm']) warnIfShared(`${path}${companion}`, 0o600, warn);
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: new CachedStatementDatabase(raw) }),
+    dialect: reportingOutages(new SqliteDialect({ database: new CachedStatementDatabase(raw) })),
   });
   return {
     kind: 'sqlite',
@@ -86,7 +103,7 @@ function openPostgres(url: string, poolSize: number): Store {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: reportingOutages(new PostgresDialect({ pool })) });
   return {
     kind: 'postgres',
     db,
@@ -126,39 +143,6 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '08000',
-  '08001',
-  '08003',
-  '08006',
-  'SQLITE_BUSY',
-  'SQLITE_IOERR',
-  'SQLITE_FULL',
-  'SQLITE_READONLY',
-]);
-
-/** True for errors that mean "the store cannot be reached right now", as opposed to a bug. */
-export function isStoreUnavailable(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; message?: unknown };
-  if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('SQLITE_IOERR')))
-    return true;
-  const message = typeof e.message === 'string' ? e.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(
-    message,
-  );
 }
 
 /** True when a write broke a unique constraint, on either store. */

@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
-import { isStoreUnavailable } from '../../../storage/sql/database.js';
 import { HTTP_STATUS } from '../../errors.js';
 
 /**
@@ -24,6 +23,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   rate_limited: '',
   duplicate_username: 'sign-in identifier already exists',
   duplicate_email: 'sign-in identifier already exists',
+  storage_unavailable: 'storage is unavailable; try again shortly',
 };
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -79,11 +79,6 @@ export function handleAppsError(
     if (err.details.retryAfterSeconds) reply.header('retry-after', String(err.details.retryAfterSeconds));
     if (status >= 500) request.log.warn({ code: err.code }, err.message);
     return sendAppsError(reply, status, MESSAGES[err.code] ?? err.message);
-  }
-  if (isStoreUnavailable(err)) {
-    request.log.error({ err }, 'storage unavailable');
-    reply.header('retry-after', '5');
-    return sendAppsError(reply, 503, 'storage is unavailable; try again shortly');
   }
   const status = (err as { statusCode?: number }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,7 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isLatchkeyError, type LatchkeyError } from '../../../shared/errors.js';
-import { isStoreUnavailable } from '../../../storage/sql/database.js';
 import { HTTP_STATUS } from '../../errors.js';
 import { fieldProblem } from '../../validation-wording.js';
 
@@ -157,10 +156,6 @@ function fromValidation(err: FastifyError): FeathersHttpError {
 export function toFeathersError(err: unknown, request: Pick<FastifyRequest, 'log'>): FeathersHttpError {
   if (err instanceof FeathersHttpError) return err;
   if (isLatchkeyError(err)) return fromDomain(err);
-  if (isStoreUnavailable(err)) {
-    request.log.error({ err }, 'storage unavailable');
-    return new FeathersHttpError(503, 'Storage is unavailable; try again shortly', { retryAfterSeconds: 5 });
-  }
   const fastifyError = err as FastifyError;
   if (fastifyError?.validation) return fromValidation(fastifyError);
   const status = fastifyError?.statusCode;

@@ -1,14 +1,14 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
-import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
-import { isStoreUnavailable } from '../../../storage/sql/database.js';
+import { isLatchkeyError } from '../../../shared/errors.js';
 import { describe, HttpError, httpErrors, RpcErrorEnvelope, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { handleError } from '../../server.js';
 import { ACCESS_METHODS } from './access-methods.js';
 import { ACCOUNT_METHODS } from './account-methods.js';
 import { authenticate, authenticateCached, type Principal } from './auth.js';
+import { crossSiteGuard } from './cross-site.js';
 import { sendRpcError, sendRpcValidationError } from './envelope.js';
 import { INVITATION_METHODS } from './invitation-methods.js';
 import { type RpcMethod, SerializedAnswer } from './method.js';
@@ -44,18 +44,9 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
   // the handlers (answered as an invalid body); every non-JSON type is a real 415 instead.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, request, reply) => {
+    // A store outage arrives as storage_unavailable: a real 503 with Retry-After in the
+    // envelope, never a 500 and never a credential error that would make a client drop a valid session.
     if (isLatchkeyError(err)) return sendRpcError(reply, err);
-    if (isStoreUnavailable(err)) {
-      // A real 503 with Retry-After, in the envelope: never a 500, never a hang, never a
-      // credential error that would make a client drop a valid session.
-      request.log.error({ err }, 'storage unavailable');
-      return sendRpcError(
-        reply,
-        new LatchkeyError('storage_unavailable', 'Storage is unavailable; try again shortly', {
-          retryAfterSeconds: 5,
-        }),
-      );
-    }
     return handleError(err as Error, request, reply);
   });
 
@@ -85,6 +76,8 @@ export async function registerRpc(app: FastifyInstance, services: Services): Pro
         response: responsesOf(method),
       },
       attachValidation: true,
+      // Before the body is read: a cross-site request carrying the session cookie goes no further.
+      onRequest: crossSiteGuard(services, method),
       // A callback hook: a token this process already verified is checked without a promise hop.
       preValidation: (request, reply, done) => {
         // Methods without arguments may be called with no body at all.

@@ -27,6 +27,8 @@ export interface RpcMethod<S extends TSchema = TSchema> {
    * methods and a bearer token or the session cookie for authenticated ones.
    */
   security?: 'cookie';
+  /** Sets the session cookie without needing one (session.setCookie): checked against cross-site calls like the cookie's users. */
+  setsCookie?: true;
   summary: string;
   /** Async as a rule; a method may answer its common case at once (user.info from the caches). */
   handler: (

@@ -127,6 +127,7 @@ export const SESSION_METHODS = [
     name: 'session.setCookie',
     response: RESPONSES.sessionUser,
     auth: 'public',
+    setsCookie: true,
     body: SignInBody,
     summary: 'Sign in and receive the session cookie',
     handler: async (ctx) => {

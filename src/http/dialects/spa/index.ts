@@ -4,12 +4,11 @@ import { isAllowedOrigin, publicPath, type SpaSettings, spaSettings } from '../.
 import type { Services } from '../../../services.js';
 import { isLatchkeyError } from '../../../shared/errors.js';
 import type { SpaOutcome } from '../../../spa/index.js';
-import { isStoreUnavailable } from '../../../storage/sql/database.js';
 import { clientInfo, contextOf } from '../../client.js';
+import { corsHeaders, crossSiteVerdict, isJsonOrEmpty, varyOnOrigin } from '../../cross-site.js';
 import { HTTP_STATUS } from '../../errors.js';
 import { SECURITY } from '../../openapi/index.js';
 import { clearRefreshCookie, presentedRefresh, setRefreshCookie } from './cookie.js';
-import { corsHeaders, crossSiteVerdict, isJsonOrEmpty, varyOnOrigin } from './cross-site.js';
 import {
   AccessToken,
   AliasBody,
@@ -393,10 +392,6 @@ function toSpaError(err: unknown, request: FastifyRequest): SpaHttpError {
       return new SpaHttpError(503, MESSAGES.unavailable, { 'retry-after': '5', ...headers });
     if (status === 401) return new SpaHttpError(401, MESSAGES.unauthorized);
     if (status < 500) return new SpaHttpError(status, err.message, headers);
-  }
-  if (isStoreUnavailable(err)) {
-    request.log.error({ err }, 'storage unavailable');
-    return new SpaHttpError(503, MESSAGES.unavailable, { 'retry-after': '5' });
   }
   const status = (err as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

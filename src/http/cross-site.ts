@@ -1,5 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isAllowedOrigin, type SpaSettings } from '../../../config/spa.js';
+
+/** The origins whose pages may send a dialect's cookie: publicUrl's own, and any the dialect lists. */
+export interface TrustedOrigins {
+  ownOrigin: string;
+  allowedOrigins: ReadonlySet<string>;
+}
 
 export type CrossSiteVerdict =
   /** `corsOrigin`: the allowed foreign origin to answer with CORS headers, or null (same origin, no browser). */
@@ -11,10 +16,11 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 /**
- * CSRF defence of the cookie-authenticated POSTs (/refresh, /logout) and of the
- * sign-ins that set the cookie (security checklist C1, C2, C6). SameSite=Lax already
- * keeps the cookie off cross-site POSTs; this also refuses login CSRF and sibling
- * subdomains, and does not depend on the cookie's settings:
+ * CSRF defence of the cookie-authenticated POSTs (spa /refresh and /logout, every rpc
+ * request that carries the session cookie) and of the sign-ins that set the cookie
+ * (security checklist C1, C2, C6). SameSite=Lax already keeps the cookie off cross-site
+ * POSTs; this also refuses login CSRF and sibling subdomains, and does not depend on the
+ * cookie's settings (SameSite=None or a shared Domain undo Lax):
  *
  * - An `Origin` must be publicUrl's or a listed one ('null' never is), unless Fetch
  *   Metadata says the request is same-origin (publicUrl misconfigured behind a proxy;
@@ -23,13 +29,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
  *   browsers send `Origin` on every cross-origin POST, so its absence there is suspect.
  * - Neither header: not a browser (curl, a server), so no ambient cookie to abuse.
  */
-export function crossSiteVerdict(settings: SpaSettings, request: FastifyRequest): CrossSiteVerdict {
+export function crossSiteVerdict(trusted: TrustedOrigins, request: FastifyRequest): CrossSiteVerdict {
   const origin = header(request, 'origin');
   const site = header(request, 'sec-fetch-site');
   if (origin !== undefined) {
-    if (origin !== 'null' && isAllowedOrigin(settings, origin)) {
-      return { allowed: true, corsOrigin: origin === settings.ownOrigin ? null : origin };
-    }
+    if (origin === trusted.ownOrigin) return { allowed: true, corsOrigin: null };
+    if (origin !== 'null' && trusted.allowedOrigins.has(origin)) return { allowed: true, corsOrigin: origin };
     return site === 'same-origin' ? { allowed: true, corsOrigin: null } : { allowed: false };
   }
   if (site === undefined || site === 'same-origin' || site === 'none')
