@@ -28,7 +28,13 @@ export function usernameKey(username: string): string {
  * '.', '_' and '-', so `Admin.`, `_admin` and `r-o-o-t` are the reserved names they show.
  */
 export function reservedSkeleton(name: string): string {
-  return name.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC').replace(/[._-]/g, '');
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/[._-]/g, '');
 }
 
 export function checkUsername(username: string): void {

@@ -36,7 +36,8 @@ export class SmtpTransport implements MailTransport {
    * one goes as an address object, which nodemailer does not parse again.
    */
   async send(m: MailMessage): Promise<void> {
-    if (!isEmailAddress(m.to)) throw new Error('Refusing to send: the recipient is not exactly one valid address');
+    if (!isEmailAddress(m.to))
+      throw new Error('Refusing to send: the recipient is not exactly one valid address');
     await this.transporter.sendMail({
       from: m.from,
       to: { name: '', address: m.to },

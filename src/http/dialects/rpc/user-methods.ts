@@ -1,6 +1,6 @@
 import type { Email, User } from '../../../identity/types.js';
-import { emailKey } from '../../../identity/validation.js';
 import type { UserView } from '../../../identity/user-directory.js';
+import { emailKey } from '../../../identity/validation.js';
 import { contextOf } from '../../client.js';
 import { after, next } from './cursor.js';
 import { fail } from './envelope.js';

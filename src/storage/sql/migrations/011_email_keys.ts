@@ -30,7 +30,10 @@ export const emailKeys: Migration = {
       .select(['id', 'app_id', 'address', 'address_key', 'is_verified', 'created_at'])
       .execute()) as EmailRow[];
     rows.sort(
-      (a, b) => b.is_verified - a.is_verified || Number(a.created_at) - Number(b.created_at) || (a.id < b.id ? -1 : 1),
+      (a, b) =>
+        b.is_verified - a.is_verified ||
+        Number(a.created_at) - Number(b.created_at) ||
+        (a.id < b.id ? -1 : 1),
     );
     const taken = new Set(rows.map((r) => `${r.app_id}\n${r.address_key}`));
     const changes: Array<{ id: string; key: string }> = [];
@@ -43,7 +46,11 @@ export const emailKeys: Migration = {
       changes.push({ id: row.id, key });
     }
     for (const { id } of changes) {
-      await db.updateTable('user_emails').set({ address_key: `\u0000${id}` }).where('id', '=', id).execute();
+      await db
+        .updateTable('user_emails')
+        .set({ address_key: `migrating:${id}` })
+        .where('id', '=', id)
+        .execute();
     }
     for (const { id, key } of changes) {
       await db.updateTable('user_emails').set({ address_key: key }).where('id', '=', id).execute();

@@ -1,5 +1,5 @@
-import { emailKey } from '../../../identity/email-address.js';
 import type { Kysely } from 'kysely';
+import { emailKey } from '../../../identity/email-address.js';
 import type {
   InvitationQuery,
   OneTimeKind,
