@@ -1,6 +1,13 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { UserRepository } from '../../../identity/ports.js';
-import type { Email, NewUser, User, UserListQuery, UserPatch } from '../../../identity/types.js';
+import type {
+  Email,
+  NewUser,
+  User,
+  UserListQuery,
+  UserPatch,
+  UserUpdateCondition,
+} from '../../../identity/types.js';
 import { emailKey, usernameKey } from '../../../identity/validation.js';
 import { LatchkeyError } from '../../../shared/errors.js';
 import { newId } from '../../../shared/ids.js';
@@ -152,7 +159,13 @@ export class SqlUserRepository implements UserRepository {
     return row ? ((await this.withEmails([row]))[0] ?? null) : null;
   }
 
-  async update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null> {
+  async update(
+    appId: string,
+    id: string,
+    patch: UserPatch,
+    now: number,
+    only: UserUpdateCondition = {},
+  ): Promise<User | null> {
     try {
       const found = await this.db.transaction().execute(async (trx) => {
         const values: Partial<UsersTable> = { updated_at: now };
@@ -165,12 +178,10 @@ export class SqlUserRepository implements UserRepository {
         if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
         if (patch.isActive !== undefined) values.is_active = patch.isActive ? 1 : 0;
         if (patch.deactivatedAt !== undefined) values.deactivated_at = patch.deactivatedAt;
-        const result = await trx
-          .updateTable('users')
-          .set(values)
-          .where('app_id', '=', appId)
-          .where('id', '=', id)
-          .executeTakeFirst();
+        let update = trx.updateTable('users').set(values).where('app_id', '=', appId).where('id', '=', id);
+        // The condition is part of the one UPDATE statement: checked and written atomically.
+        if (only.isActive !== undefined) update = update.where('is_active', '=', only.isActive ? 1 : 0);
+        const result = await update.executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return false;
         if (patch.emails !== undefined) {
           await trx.deleteFrom('user_emails').where('user_id', '=', id).execute();
