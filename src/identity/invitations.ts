@@ -98,7 +98,15 @@ export class InvitationService {
     if (!byEmail && !this.settings.usernamesEnabled) {
       throw new LatchkeyError('invalid_input', `"${input.user}" is not an email address`);
     }
-    const existing = await this.userRepo.findByLogin(appId, input.user);
+    const found = await this.userRepo.findByLogin(appId, input.user);
+    // An address an account holds unverified says nothing about who reads its mail: the
+    // invitation then goes to the address, and whoever accepts it from that mailbox takes it.
+    const existing =
+      found &&
+      byEmail &&
+      !found.emails.some((e) => e.isVerified && emailKey(e.address) === emailKey(input.user))
+        ? null
+        : found;
     if (!existing && !byEmail) throw userNotFound();
     if (existing && (await this.orgs.isMember(input.orgId, existing.id))) {
       throw new LatchkeyError(
@@ -197,6 +205,8 @@ export class InvitationService {
     } else {
       const account = input.account!;
       try {
+        // The invitation's mail reached this address: an unverified claim elsewhere yields.
+        await this.users.takeProvenAddress(appId, used.email, null, undefined);
         user = await this.users.create(appId, {
           username: account.username ?? null,
           password: account.password,

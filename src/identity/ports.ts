@@ -34,6 +34,17 @@ export interface UserRepository {
     now: number,
     only?: UserUpdateCondition,
   ): Promise<User | null>;
+  /**
+   * Removes the address (by its email key) from another account that holds it unverified,
+   * atomically, and returns that account's id (null when no other account holds it
+   * unverified). A verified holder is left alone. When the address was that account's
+   * primary, its oldest remaining address becomes primary (verified ones first).
+   */
+  releaseUnverifiedEmail(
+    appId: string,
+    addressKey: string,
+    exceptUserId: string | null,
+  ): Promise<string | null>;
   delete(appId: string, id: string): Promise<boolean>;
   list(appId: string, query: UserListQuery): Promise<User[]>;
   count(appId: string): Promise<number>;

@@ -73,6 +73,19 @@ export class CachedUserRepository implements UserRepository {
     return user;
   }
 
+  async releaseUnverifiedEmail(
+    appId: string,
+    addressKey: string,
+    exceptUserId: string | null,
+  ): Promise<string | null> {
+    const from = await this.inner.releaseUnverifiedEmail(appId, addressKey, exceptUserId);
+    if (from !== null) {
+      this.evict(appId, from);
+      this.onChange(appId, from);
+    }
+    return from;
+  }
+
   async delete(appId: string, id: string): Promise<boolean> {
     this.evict(appId, id);
     const deleted = await this.inner.delete(appId, id);

@@ -196,6 +196,37 @@ export class SqlUserRepository implements UserRepository {
     }
   }
 
+  async releaseUnverifiedEmail(
+    appId: string,
+    addressKey: string,
+    exceptUserId: string | null,
+  ): Promise<string | null> {
+    return this.db.transaction().execute(async (trx) => {
+      let q = trx
+        .deleteFrom('user_emails')
+        .where('app_id', '=', appId)
+        .where('address_key', '=', addressKey)
+        .where('is_verified', '=', 0);
+      if (exceptUserId !== null) q = q.where('user_id', '<>', exceptUserId);
+      // One statement decides and deletes: a concurrent verification of the same row
+      // either happened before (nothing is deleted) or finds the row gone.
+      const removed = await q.returning(['user_id', 'is_primary']).executeTakeFirst();
+      if (!removed) return null;
+      if (removed.is_primary === 1) {
+        const next = await trx
+          .selectFrom('user_emails')
+          .select('id')
+          .where('user_id', '=', removed.user_id)
+          .orderBy('is_verified', 'desc')
+          .orderBy('created_at', 'asc')
+          .executeTakeFirst();
+        if (next)
+          await trx.updateTable('user_emails').set({ is_primary: 1 }).where('id', '=', next.id).execute();
+      }
+      return removed.user_id;
+    });
+  }
+
   async delete(appId: string, id: string): Promise<boolean> {
     const result = await this.db
       .deleteFrom('users')
