@@ -235,6 +235,7 @@ export class AccountService {
           input.address,
           input.expiresInSeconds ?? VERIFICATION_TTL_SECONDS,
           'email-verification',
+          { claim: true },
         );
         return;
       }
@@ -278,6 +279,7 @@ export class AccountService {
     address: string,
     seconds: number,
     template: 'email-verification' | 'activation',
+    payload: Record<string, unknown> = {},
   ): Promise<void> {
     const { secret } = await this.tokens.issue(
       {
@@ -286,7 +288,7 @@ export class AccountService {
         userId: user.id,
         orgId: null,
         email: address,
-        payload: {},
+        payload,
         createdBy: null,
       },
       seconds * 1000,
@@ -313,11 +315,13 @@ export class AccountService {
       emails = user.emails.map((e) =>
         emailKey(e.address) === emailKey(address) ? { ...e, isVerified: true } : e,
       );
-    } else {
+    } else if (used.payload['claim'] === true) {
       // A link sent for an address another account held unverified: the mail reached its
       // owner, who takes it now (a verified holder keeps it: the update fails as a duplicate).
       await this.users.takeProvenAddress(user.appId, address, user.id, undefined);
       emails = [...user.emails, { address, isVerified: true, isPrimary: user.emails.length === 0 }];
+    } else {
+      throw new LatchkeyError('email_not_found', `Email address "${address}" does not belong to the user`);
     }
     const updated = await this.userRepo.update(
       user.appId,

@@ -84,12 +84,16 @@ for (const backend of await backends()) {
       assert.equal(res.body.ok, false, JSON.stringify(res.body));
     });
 
-    test('an invitation to an address a stranger holds unverified goes to the address; accepting it takes it', async () => {
+    test('an invitation to an address a stranger holds unverified may be accepted with a new account, which takes it', async () => {
       const address = `${uniqueTag()}@${uniqueTag()}.test`;
       const stranger = await strangerClaiming(address);
       const org = await createOrg(server, admin);
       assertOk(await rpc(server, 'invitation.create', { user: address, org: org.id }, admin.auth));
       const { token } = await mail.last(address);
+      // The mailed link's page offers the new-account form too (before: "sign in as that account").
+      const page = await server.inject({ method: 'GET', url: `/accept-invitation?token=${token}` });
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /name="password"/);
       const username = uniqueTag();
       const res = assertOk(
         await rpc(server, 'invitation.accept', { token, username, password: 'the invited owner pw 7' }),
