@@ -81,13 +81,13 @@ function isSingleScript(text: string): boolean {
  * goes the same way. The Kelvin sign (U+212A) and the Ohm sign are already letters after
  * NFKC. NFKC once more because case mapping can leave a string unnormalised.
  */
-function fold(text: string): string {
+export function caseFold(text: string): string {
   return text.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 /** The domain's ASCII (IDNA, UTS #46) form, or '' when it is not a valid host name. */
 function asciiDomain(domain: string): string {
-  const ascii = domainToASCII(fold(domain));
+  const ascii = domainToASCII(caseFold(domain));
   if (ascii === '' || octets(ascii) > 253) return '';
   const labels = ascii.split('.');
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return '';
@@ -124,7 +124,7 @@ export function isEmailAddress(value: string): boolean {
  */
 export function emailKey(address: string): string {
   const at = address.lastIndexOf('@');
-  if (at < 0) return fold(address);
+  if (at < 0) return caseFold(address);
   const domain = address.slice(at + 1);
-  return `${fold(address.slice(0, at))}@${asciiDomain(domain) || fold(domain)}`;
+  return `${caseFold(address.slice(0, at))}@${asciiDomain(domain) || caseFold(domain)}`;
 }

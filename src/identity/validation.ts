@@ -1,5 +1,5 @@
 import { LatchkeyError } from '../shared/errors.js';
-import { emailKey, isEmailAddress } from './email-address.js';
+import { caseFold, emailKey, isEmailAddress } from './email-address.js';
 import type { Email } from './types.js';
 
 /** Names that would let a user pass for the system in a UI or a mail. */
@@ -28,13 +28,7 @@ export function usernameKey(username: string): string {
  * '.', '_' and '-', so `Admin.`, `_admin` and `r-o-o-t` are the reserved names they show.
  */
 export function reservedSkeleton(name: string): string {
-  return name
-    .normalize('NFKC')
-    .toLowerCase()
-    .toUpperCase()
-    .toLowerCase()
-    .normalize('NFKC')
-    .replace(/[._-]/g, '');
+  return caseFold(name).replace(/[._-]/g, '');
 }
 
 export function checkUsername(username: string): void {
