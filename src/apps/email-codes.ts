@@ -1,6 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { type App, appQName } from '../identity/types.js';
-import { isEmailAddress } from '../identity/validation.js';
+import { emailKey, isEmailAddress } from '../identity/validation.js';
 import type { TemplateName, TemplateVars } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isLatchkeyError, LatchkeyError } from '../shared/errors.js';
@@ -74,7 +74,8 @@ export class EmailCodeService {
     // The address becomes the login: refuse now an address that could never be one.
     checkLogin(email);
     const now = this.clock.now();
-    const keys = [{ key: `${app.id}:code:${email}`, policy: CODE_REQUEST_EMAIL_POLICY }];
+    // By the address's key: its spellings (fullwidth, upper case) share one allowance.
+    const keys = [{ key: `${app.id}:code:${emailKey(email)}`, policy: CODE_REQUEST_EMAIL_POLICY }];
     if (client.ip) keys.push({ key: `${app.id}:code-ip:${client.ip}`, policy: CODE_REQUEST_ADDRESS_POLICY });
     await this.throttle.attempt(keys, now);
     const id = newSecret(18);

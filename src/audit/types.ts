@@ -9,6 +9,7 @@ export type AuditEventType =
   | 'password.changed'
   | 'user.deactivated'
   | 'user.deleted'
+  | 'email.released'
   | 'admin.action';
 
 export interface AuditEvent {

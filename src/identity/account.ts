@@ -9,9 +9,9 @@ import type { Access } from './access.js';
 import { userNotFound } from './org-management.js';
 import { checkPasswordPolicy } from './password-policy.js';
 import type { UserRepository } from './ports.js';
-import { isDeactivated, primaryEmail, type User } from './types.js';
+import { type Email, isDeactivated, primaryEmail, type User } from './types.js';
 import type { UserService } from './users.js';
-import { emailKey } from './validation.js';
+import { emailKey, isEmailAddress } from './validation.js';
 
 /** Reset and verification links live this long unless asked for less (reset) or more (verification, by an administrator). */
 export const RESET_TTL_SECONDS = 3 * 3600;
@@ -234,6 +234,18 @@ export class AccountService {
     if (input.expiresInSeconds !== undefined) caller.require('yeep.user.write');
     const email = user.emails.find((e) => emailKey(e.address) === emailKey(input.address));
     if (!email) {
+      // An address another account holds unverified cannot be added (it is taken), so its
+      // owner proves it by mail instead: the link, once used, moves it here (verifyEmail).
+      if (await this.heldUnverifiedElsewhere(appId, user.id, input.address)) {
+        await this.sendVerification(
+          user,
+          input.address,
+          input.expiresInSeconds ?? VERIFICATION_TTL_SECONDS,
+          'email-verification',
+          { claim: true },
+        );
+        return;
+      }
       throw new LatchkeyError(
         'email_not_found',
         `Email address "${input.address}" does not belong to the user`,
@@ -252,6 +264,16 @@ export class AccountService {
     );
   }
 
+  private async heldUnverifiedElsewhere(appId: string, userId: string, address: string): Promise<boolean> {
+    if (!isEmailAddress(address)) return false;
+    const holder = await this.userRepo.findByLogin(appId, address);
+    return (
+      holder !== null &&
+      holder.id !== userId &&
+      holder.emails.some((e) => !e.isVerified && emailKey(e.address) === emailKey(address))
+    );
+  }
+
   /** The activation mail of an account created pending activation: verifying its primary address activates it. */
   async sendActivation(user: User): Promise<void> {
     const to = primaryEmail(user);
@@ -264,6 +286,7 @@ export class AccountService {
     address: string,
     seconds: number,
     template: 'email-verification' | 'activation',
+    payload: Record<string, unknown> = {},
   ): Promise<void> {
     const { secret } = await this.tokens.issue(
       {
@@ -272,7 +295,7 @@ export class AccountService {
         userId: user.id,
         orgId: null,
         email: address,
-        payload: {},
+        payload,
         createdBy: null,
       },
       seconds * 1000,
@@ -294,12 +317,19 @@ export class AccountService {
     const user = await this.userRepo.findById(used.appId, used.userId);
     if (!user) throw userNotFound();
     const address = used.email;
-    if (!user.emails.some((e) => emailKey(e.address) === emailKey(address))) {
+    let emails: Email[];
+    if (user.emails.some((e) => emailKey(e.address) === emailKey(address))) {
+      emails = user.emails.map((e) =>
+        emailKey(e.address) === emailKey(address) ? { ...e, isVerified: true } : e,
+      );
+    } else if (used.payload['claim'] === true) {
+      // A link sent for an address another account held unverified: the mail reached its
+      // owner, who takes it now (a verified holder keeps it: the update fails as a duplicate).
+      await this.users.takeProvenAddress(user.appId, address, user.id, undefined);
+      emails = [...user.emails, { address, isVerified: true, isPrimary: user.emails.length === 0 }];
+    } else {
       throw new LatchkeyError('email_not_found', `Email address "${address}" does not belong to the user`);
     }
-    const emails = user.emails.map((e) =>
-      emailKey(e.address) === emailKey(address) ? { ...e, isVerified: true } : e,
-    );
     const updated = await this.userRepo.update(
       user.appId,
       user.id,

@@ -140,6 +140,20 @@ export class InvitationService {
     return toInvitation(found);
   }
 
+  /**
+   * The account that must accept an invitation, or null when whoever read its mail may
+   * accept it with a new account. An invitation names an existing account; but when that
+   * account holds the invited address only unverified, the claim proves nothing about who
+   * reads the mail: its owner may accept with a new account and takes the address (the
+   * named account, signed in, still accepts as itself).
+   */
+  async inviteeOf(appId: string, invitation: Invitation, callerId: string | null): Promise<string | null> {
+    if (invitation.userId === null || callerId === invitation.userId) return invitation.userId;
+    const named = await this.userRepo.findById(appId, invitation.userId);
+    const claim = named?.emails.find((e) => emailKey(e.address) === emailKey(invitation.email));
+    return claim && !claim.isVerified ? null : invitation.userId;
+  }
+
   /** An invitation for an existing account may be accepted by that account only, signed in. */
   checkInvitee(invitation: Invitation, callerId: string | null): void {
     if (invitation.userId === null) return;
@@ -167,7 +181,8 @@ export class InvitationService {
     input: { token: string; callerId: string | null; account?: NewAccount | undefined },
   ): Promise<{ user: User; orgId: string }> {
     const invitation = await this.peek(input.token);
-    if (invitation.userId !== null) this.checkInvitee(invitation, input.callerId);
+    const invitee = await this.inviteeOf(appId, invitation, input.callerId);
+    if (invitee !== null) this.checkInvitee(invitation, input.callerId);
     else if (!input.account) {
       throw new LatchkeyError('invalid_input', 'A new account needs a password');
     }
@@ -175,7 +190,7 @@ export class InvitationService {
     if (!used || used.appId !== appId || !used.orgId || !used.email) throw tokenNotFound();
     const accepted = toInvitation(used);
     let user: User;
-    if (used.userId !== null) {
+    if (invitee !== null && used.userId !== null) {
       const found = await this.userRepo.findById(appId, used.userId);
       if (!found) throw tokenNotFound();
       user = found;
@@ -197,6 +212,8 @@ export class InvitationService {
     } else {
       const account = input.account!;
       try {
+        // The invitation's mail reached this address: an unverified claim elsewhere yields.
+        await this.users.takeProvenAddress(appId, used.email, null, undefined);
         user = await this.users.create(appId, {
           username: account.username ?? null,
           password: account.password,

@@ -2,7 +2,7 @@ import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { UserRepository } from './ports.js';
-import type { NewUser, User, UserPatch } from './types.js';
+import type { NewUser, User, UserPatch, UserUpdateCondition } from './types.js';
 
 /** An organisation of an app. Domain orgs stand for an email domain; others are made by hand. */
 export interface Org {
@@ -156,8 +156,14 @@ export function linkingOrgs(
   };
   const repo = Object.create(inner) as UserRepository;
   repo.create = async (user: NewUser, now: number) => linked(await inner.create(user, now));
-  repo.update = async (appId: string, id: string, patch: UserPatch, now: number) => {
-    const user = await inner.update(appId, id, patch, now);
+  repo.update = async (
+    appId: string,
+    id: string,
+    patch: UserPatch,
+    now: number,
+    only?: UserUpdateCondition,
+  ) => {
+    const user = await inner.update(appId, id, patch, now, only);
     if (user && patch.emails !== undefined) await linked(user);
     return user;
   };

@@ -1,4 +1,12 @@
-import type { App, EffectivePermission, NewUser, User, UserListQuery, UserPatch } from './types.js';
+import type {
+  App,
+  EffectivePermission,
+  NewUser,
+  User,
+  UserListQuery,
+  UserPatch,
+  UserUpdateCondition,
+} from './types.js';
 
 /** Storage for apps (tenants). Implemented in storage/sql. */
 export interface AppRepository {
@@ -18,7 +26,25 @@ export interface UserRepository {
   findByLogin(appId: string, login: string): Promise<User | null>;
   /** By the stored username key exactly as given (no case folding, no email lookup); the apps dialect's logins. */
   findByUsernameKey(appId: string, key: string): Promise<User | null>;
-  update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null>;
+  /** Null when the user does not exist or (with `only`) no longer matches the condition; nothing is changed then. */
+  update(
+    appId: string,
+    id: string,
+    patch: UserPatch,
+    now: number,
+    only?: UserUpdateCondition,
+  ): Promise<User | null>;
+  /**
+   * Removes the address (by its email key) from another account that holds it unverified,
+   * atomically, and returns that account's id (null when no other account holds it
+   * unverified). A verified holder is left alone. When the address was that account's
+   * primary, its oldest remaining address becomes primary (verified ones first).
+   */
+  releaseUnverifiedEmail(
+    appId: string,
+    addressKey: string,
+    exceptUserId: string | null,
+  ): Promise<string | null>;
   delete(appId: string, id: string): Promise<boolean>;
   list(appId: string, query: UserListQuery): Promise<User[]>;
   count(appId: string): Promise<number>;

@@ -253,11 +253,23 @@ export class RegistrationService {
     const emails = user.emails.map((e) =>
       emailKey(e.address) === emailKey(used.email) ? { ...e, isVerified: true } : e,
     );
-    const password = !user.isActive && used.passwordHash ? { passwordHash: used.passwordHash } : {};
-    const activated = await this.userRepo.update(
+    // The password is set only while the account is still inactive, as a condition of the
+    // write itself: the read above may be stale, and an admin who activated the account
+    // and set a password in between must keep theirs.
+    let activated: User | null = null;
+    if (!user.isActive && used.passwordHash) {
+      activated = await this.userRepo.update(
+        user.appId,
+        user.id,
+        { isActive: true, emails, passwordHash: used.passwordHash },
+        this.clock.now(),
+        { isActive: false },
+      );
+    }
+    activated ??= await this.userRepo.update(
       user.appId,
       user.id,
-      { isActive: true, emails, ...password },
+      { isActive: true, emails },
       this.clock.now(),
     );
     if (!activated) throw invalid();

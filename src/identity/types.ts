@@ -60,6 +60,14 @@ export interface UserPatch {
   deactivatedAt?: number | null;
 }
 
+/**
+ * A compare-and-swap condition on an update: the row changes only when it still holds
+ * these values, so a decision taken from an earlier read cannot overwrite a later write.
+ */
+export interface UserUpdateCondition {
+  isActive?: boolean;
+}
+
 export interface UserListQuery {
   /** Username (or email) prefix. */
   q?: string;

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { deepFreeze } from '../shared/freeze.js';
 import type { UserRepository } from './ports.js';
-import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
+import type { NewUser, User, UserListQuery, UserPatch, UserUpdateCondition } from './types.js';
 
 /**
  * A small per-process cache in front of user lookups by id, the read behind every
@@ -59,12 +59,31 @@ export class CachedUserRepository implements UserRepository {
     return this.inner.findByUsernameKey(appId, key);
   }
 
-  async update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null> {
+  async update(
+    appId: string,
+    id: string,
+    patch: UserPatch,
+    now: number,
+    only?: UserUpdateCondition,
+  ): Promise<User | null> {
     this.evict(appId, id);
-    const user = await this.inner.update(appId, id, patch, now);
+    const user = await this.inner.update(appId, id, patch, now, only);
     this.evict(appId, id);
     this.onChange(appId, id);
     return user;
+  }
+
+  async releaseUnverifiedEmail(
+    appId: string,
+    addressKey: string,
+    exceptUserId: string | null,
+  ): Promise<string | null> {
+    const from = await this.inner.releaseUnverifiedEmail(appId, addressKey, exceptUserId);
+    if (from !== null) {
+      this.evict(appId, from);
+      this.onChange(appId, from);
+    }
+    return from;
   }
 
   async delete(appId: string, id: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { checkPasswordPolicy } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import type { Email, User, UserListQuery } from './types.js';
-import { checkEmails, checkUsername } from './validation.js';
+import { checkEmails, checkUsername, emailKey } from './validation.js';
 
 /** What UserService needs from sessions: ending them when an account changes. */
 export interface SessionRevoker {
@@ -39,7 +39,12 @@ export interface UpdateUserInput {
 export class UserService {
   /** Told of account changes worth auditing, with the request that made them (none outside one). */
   onEvent: (
-    event: { type: 'password.changed' | 'user.deactivated' | 'user.deleted'; appId: string; userId: string },
+    event: {
+      type: 'password.changed' | 'user.deactivated' | 'user.deleted' | 'email.released';
+      appId: string;
+      userId: string;
+      details?: Record<string, unknown>;
+    },
     context: RequestContext | undefined,
   ) => void = () => {};
 
@@ -135,6 +140,33 @@ export class UserService {
       this.onEvent({ type: 'password.changed', appId, userId: id }, options.context);
     }
     return updated;
+  }
+
+  /**
+   * Proof by mail wins over an unverified claim: whoever has just shown they read the
+   * address's mail (a verification link, an invitation) takes it from another account
+   * that only claims it, so a stranger who typed someone's address cannot keep its owner
+   * out. The other account loses the address (an `email.released` audit event on it).
+   * A verified holder keeps it. `proverId` is null when the prover's account is about
+   * to be created.
+   */
+  async takeProvenAddress(
+    appId: string,
+    address: string,
+    proverId: string | null,
+    context: RequestContext | undefined,
+  ): Promise<void> {
+    const from = await this.users.releaseUnverifiedEmail(appId, emailKey(address), proverId);
+    if (from === null) return;
+    this.onEvent(
+      {
+        type: 'email.released',
+        appId,
+        userId: from,
+        details: { reason: 'proven_by_mail', ...(proverId ? { toUserId: proverId } : {}) },
+      },
+      context,
+    );
   }
 
   async verifyPassword(user: User, password: string): Promise<boolean> {

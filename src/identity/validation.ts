@@ -1,4 +1,5 @@
 import { LatchkeyError } from '../shared/errors.js';
+import { caseFold, emailKey, isEmailAddress } from './email-address.js';
 import type { Email } from './types.js';
 
 /** Names that would let a user pass for the system in a UI or a mail. */
@@ -15,15 +16,19 @@ const RESERVED_USERNAMES = new Set([
 ]);
 
 const USERNAME = /^[A-Za-z0-9_.-]{2,30}$/;
-// Deliberately loose: one '@', something on each side, a dot in the domain. Deliverability is proven by verification mail.
-const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
+
+export { emailKey, isEmailAddress } from './email-address.js';
 
 export function usernameKey(username: string): string {
   return username.toLowerCase();
 }
 
-export function emailKey(address: string): string {
-  return address.toLowerCase();
+/**
+ * What a name looks like to a reader: NFKC, fully case-folded, without the separators
+ * '.', '_' and '-', so `Admin.`, `_admin` and `r-o-o-t` are the reserved names they show.
+ */
+export function reservedSkeleton(name: string): string {
+  return caseFold(name).replace(/[._-]/g, '');
 }
 
 export function checkUsername(username: string): void {
@@ -33,13 +38,9 @@ export function checkUsername(username: string): void {
       `Username "${username}" is invalid; use 2 to 30 letters, digits, '_', '-' or '.'`,
     );
   }
-  if (RESERVED_USERNAMES.has(usernameKey(username))) {
+  if (RESERVED_USERNAMES.has(reservedSkeleton(username))) {
     throw new LatchkeyError('invalid_username', `Username "${username}" is reserved`);
   }
-}
-
-export function isEmailAddress(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value);
 }
 
 /** Exactly one primary email, no duplicates, every address well-formed. */

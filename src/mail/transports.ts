@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { isEmailAddress } from '../identity/email-address.js';
 import type { MailMessage, MailTransport } from './ports.js';
 
 /**
@@ -37,10 +38,19 @@ export class SmtpTransport implements MailTransport {
     this.transporter = nodemailer.createTransport(url);
   }
 
+  /**
+   * Exactly one recipient, the stored address as it is. Given as a string, nodemailer
+   * parses `to` as an address list and silently drops what it cannot read: `x,victim@…`
+   * became two recipients and `victim\u0000@…` became `victim@…`. So an address that is
+   * not one valid address is refused here (the outbox keeps it, failed), and the valid
+   * one goes as an address object, which nodemailer does not parse again.
+   */
   async send(m: MailMessage): Promise<void> {
+    if (!isEmailAddress(m.to))
+      throw new Error('Refusing to send: the recipient is not exactly one valid address');
     await this.transporter.sendMail({
       from: m.from,
-      to: m.to,
+      to: { name: '', address: m.to },
       subject: m.subject,
       text: m.text,
       html: m.html,

@@ -77,7 +77,11 @@ export function observe(parts: {
     }
   };
   parts.users.onEvent = (event, context) => {
-    void audit.record(event.type, { appId: event.appId, userId: event.userId }, context);
+    void audit.record(
+      event.type,
+      { appId: event.appId, userId: event.userId, ...(event.details ? { details: event.details } : {}) },
+      context,
+    );
   };
   parts.hasher.onWait = (ms) => metrics.hashWaitSeconds.observe(ms / 1000);
 }

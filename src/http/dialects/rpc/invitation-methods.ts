@@ -49,8 +49,9 @@ export const INVITATION_METHODS = [
       const invitations = ctx.services.identity.invitations;
       const callerId = await optionalCaller(ctx);
       const invitation = await invitations.peek(ctx.body.token);
+      const invitee = await invitations.inviteeOf(appOf(ctx), invitation, callerId);
       const given = ACCOUNT_FIELDS.filter((f) => ctx.body[f] !== undefined);
-      if (invitation.userId !== null) {
+      if (invitee !== null) {
         invitations.checkInvitee(invitation, callerId);
         // The account exists: nothing about it may be set here.
         if (given.length > 0) invalidBody([fieldDetail(given[0]!, 'any.forbidden')]);
@@ -66,7 +67,7 @@ export const INVITATION_METHODS = [
       const { user } = await invitations.accept(appOf(ctx), {
         token: ctx.body.token,
         callerId,
-        ...(invitation.userId === null
+        ...(invitee === null
           ? {
               account: {
                 username: ctx.body.username,

@@ -253,8 +253,9 @@ export async function registerRpcPages(app: FastifyInstance, services: Services)
     },
   );
 
-  const invitationPage = (invitation: Invitation, token: string, error: string | null) =>
-    invitation.userId === null
+  // The form when the invitation may be accepted with a new account (see InvitationService.inviteeOf).
+  const invitationPage = async (invitation: Invitation, token: string, error: string | null) =>
+    (await services.identity.invitations.inviteeOf(appId, invitation, null)) === null
       ? invitationForm(token, usernames, error)
       : message(
           'Accept the invitation',
@@ -282,7 +283,7 @@ export async function registerRpcPages(app: FastifyInstance, services: Services)
       const token = tokenOf(request.query);
       const invitation = token ? await services.identity.invitations.peek(token).catch(() => null) : null;
       if (!invitation) return send(reply, 400, message('Invitation expired', EXPIRED));
-      return send(reply, 200, invitationPage(invitation, token, null));
+      return send(reply, 200, await invitationPage(invitation, token, null));
     },
   );
 
@@ -309,7 +310,8 @@ export async function registerRpcPages(app: FastifyInstance, services: Services)
       const token = tokenOf(body);
       const invitation = token ? await services.identity.invitations.peek(token).catch(() => null) : null;
       if (!invitation) return send(reply, 400, message('Invitation expired', EXPIRED));
-      if (invitation.userId !== null) return send(reply, 400, invitationPage(invitation, token, null));
+      if ((await services.identity.invitations.inviteeOf(appId, invitation, null)) !== null)
+        return send(reply, 400, await invitationPage(invitation, token, null));
       const password = fieldOf(body, 'password');
       const username = usernames ? fieldOf(body, 'username') : undefined;
       const fullName = fieldOf(body, 'fullName');

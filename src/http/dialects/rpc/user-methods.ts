@@ -1,5 +1,6 @@
 import type { Email, User } from '../../../identity/types.js';
 import type { UserView } from '../../../identity/user-directory.js';
+import { emailKey } from '../../../identity/validation.js';
 import { contextOf } from '../../client.js';
 import { after, next } from './cursor.js';
 import { fail } from './envelope.js';
@@ -120,10 +121,10 @@ export const USER_METHODS = [
       const superuser = await isAllowed(ctx, WRITE);
       const context = contextOf(ctx.request, ctx.services.config);
       if (changes.emails) {
-        const wasVerified = new Map(target.emails.map((e) => [e.address.toLowerCase(), e.isVerified]));
+        const wasVerified = new Map(target.emails.map((e) => [emailKey(e.address), e.isVerified]));
         for (const e of changes.emails) {
           // Only a user administrator may vouch for an address; others must verify it by mail.
-          if (e.isVerified && !wasVerified.get(e.address.toLowerCase()) && !superuser) {
+          if (e.isVerified && !wasVerified.get(emailKey(e.address)) && !superuser) {
             fail('invalid_input', 'Only an administrator may mark an email address verified');
           }
           if (e.isPrimary && !e.isVerified && !superuser && target.emails.length > 0) {

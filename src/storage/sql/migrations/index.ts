@@ -9,6 +9,7 @@ import { identity } from './007_identity.js';
 import { audit } from './008_audit.js';
 import { signupPasswords } from './009_signup_passwords.js';
 import { revocationTombstones } from './010_revocation_tombstones.js';
+import { emailKeys } from './011_email_keys.js';
 
 /** Migrations live in code (not files on disk) so the compiled package carries them. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008_audit': audit,
   '009_signup_passwords': signupPasswords,
   '010_revocation_tombstones': revocationTombstones,
+  '011_email_keys': emailKeys,
 };
 
 export const migrationProvider: MigrationProvider = {

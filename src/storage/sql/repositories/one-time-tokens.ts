@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { emailKey } from '../../../identity/email-address.js';
 import type {
   InvitationQuery,
   OneTimeKind,
@@ -44,7 +45,7 @@ export class SqlOneTimeTokenRepository implements OneTimeTokenRepository {
         user_id: token.userId,
         org_id: token.orgId,
         email: token.email,
-        email_key: token.email === null ? null : token.email.toLowerCase(),
+        email_key: token.email === null ? null : emailKey(token.email),
         payload: JSON.stringify(token.payload),
         created_by: token.createdBy,
         created_at: token.createdAt,

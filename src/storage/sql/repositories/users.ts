@@ -1,6 +1,13 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { UserRepository } from '../../../identity/ports.js';
-import type { Email, NewUser, User, UserListQuery, UserPatch } from '../../../identity/types.js';
+import type {
+  Email,
+  NewUser,
+  User,
+  UserListQuery,
+  UserPatch,
+  UserUpdateCondition,
+} from '../../../identity/types.js';
 import { emailKey, usernameKey } from '../../../identity/validation.js';
 import { LatchkeyError } from '../../../shared/errors.js';
 import { newId } from '../../../shared/ids.js';
@@ -152,7 +159,13 @@ export class SqlUserRepository implements UserRepository {
     return row ? ((await this.withEmails([row]))[0] ?? null) : null;
   }
 
-  async update(appId: string, id: string, patch: UserPatch, now: number): Promise<User | null> {
+  async update(
+    appId: string,
+    id: string,
+    patch: UserPatch,
+    now: number,
+    only: UserUpdateCondition = {},
+  ): Promise<User | null> {
     try {
       const found = await this.db.transaction().execute(async (trx) => {
         const values: Partial<UsersTable> = { updated_at: now };
@@ -165,12 +178,10 @@ export class SqlUserRepository implements UserRepository {
         if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
         if (patch.isActive !== undefined) values.is_active = patch.isActive ? 1 : 0;
         if (patch.deactivatedAt !== undefined) values.deactivated_at = patch.deactivatedAt;
-        const result = await trx
-          .updateTable('users')
-          .set(values)
-          .where('app_id', '=', appId)
-          .where('id', '=', id)
-          .executeTakeFirst();
+        let update = trx.updateTable('users').set(values).where('app_id', '=', appId).where('id', '=', id);
+        // The condition is part of the one UPDATE statement: checked and written atomically.
+        if (only.isActive !== undefined) update = update.where('is_active', '=', only.isActive ? 1 : 0);
+        const result = await update.executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return false;
         if (patch.emails !== undefined) {
           await trx.deleteFrom('user_emails').where('user_id', '=', id).execute();
@@ -183,6 +194,37 @@ export class SqlUserRepository implements UserRepository {
       if (isUniqueViolation(err)) duplicateError(err);
       throw err;
     }
+  }
+
+  async releaseUnverifiedEmail(
+    appId: string,
+    addressKey: string,
+    exceptUserId: string | null,
+  ): Promise<string | null> {
+    return this.db.transaction().execute(async (trx) => {
+      let q = trx
+        .deleteFrom('user_emails')
+        .where('app_id', '=', appId)
+        .where('address_key', '=', addressKey)
+        .where('is_verified', '=', 0);
+      if (exceptUserId !== null) q = q.where('user_id', '<>', exceptUserId);
+      // One statement decides and deletes: a concurrent verification of the same row
+      // either happened before (nothing is deleted) or finds the row gone.
+      const removed = await q.returning(['user_id', 'is_primary']).executeTakeFirst();
+      if (!removed) return null;
+      if (removed.is_primary === 1) {
+        const next = await trx
+          .selectFrom('user_emails')
+          .select('id')
+          .where('user_id', '=', removed.user_id)
+          .orderBy('is_verified', 'desc')
+          .orderBy('created_at', 'asc')
+          .executeTakeFirst();
+        if (next)
+          await trx.updateTable('user_emails').set({ is_primary: 1 }).where('id', '=', next.id).execute();
+      }
+      return removed.user_id;
+    });
   }
 
   async delete(appId: string, id: string): Promise<boolean> {
