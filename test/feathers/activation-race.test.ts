@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { UserRepository } from '../../src/identity/ports.js';
 import { RegistrationService } from '../../src/identity/registration.js';
+import { DeferredWork } from '../../src/shared/deferred-work.js';
 import { Throttle } from '../../src/throttle/index.js';
 import { backends } from '../helpers/backends.js';
 import { startTestServer, type TestServer, UNLIMITED } from '../helpers/server.js';
@@ -45,8 +46,10 @@ for (const backend of await backends()) {
         {
           activationTtlMs: 3600_000,
           usernamesEnabled: server.config.usernamesEnabled,
+          appName: 'latchkey',
           activationLink: (token) => `https://auth.example.test/activate?token=${token}`,
         },
+        new DeferredWork(1000),
       );
       const email = `race.${Date.now()}@activation.example`;
       const linkPassword = 'the sign-up link password 1';
