@@ -36,6 +36,8 @@ export interface IdentityManagementDeps {
   authz: Authorization;
   mail: Pick<MailService, 'enqueue'>;
   limiter: AttemptLimiter;
+  /** How per-address counters key a client (IPv6 by its prefix). */
+  throttleOptions: { ipv6PrefixLength: number };
   clock: Clock;
   /** Failures of work done after the answer (a reset mail). */
   onError?: (err: unknown, context: string) => void;
@@ -65,7 +67,7 @@ export function createIdentityManagement(deps: IdentityManagementDeps): Identity
     deps.users,
     oneTimeTokens,
     deps.mail,
-    new Throttle(deps.limiter, 'account'),
+    new Throttle(deps.limiter, 'account', deps.throttleOptions),
     clock,
     { appName: settings.appName, links },
   );

@@ -130,7 +130,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       if (body.password === undefined) errors['password'] = "must have required property 'password'";
       throw new FeathersHttpError(400, 'email and password are required', { errors });
     }
-    const { user, token } = await signInWithPassword(services, settings, request, {
+    const { user, token } = await signInWithPassword(services, settings, request, reply, {
       email: body.email,
       password: body.password,
       secondFactor: body.secondaryAuthFactor,
@@ -220,7 +220,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
             errors: missing,
           });
         }
-        const { user, token } = await signInWithPassword(services, settings, request, {
+        const { user, token } = await signInWithPassword(services, settings, request, reply, {
           email: body.email,
           password: body.password,
           secondFactor: body.secondaryAuthFactor,

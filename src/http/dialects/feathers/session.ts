@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FeathersSettings } from '../../../config/feathers.js';
 import { appQName, isDeactivated, type User } from '../../../identity/types.js';
 import type { SecondFactor } from '../../../mfa/index.js';
@@ -8,6 +8,7 @@ import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
 import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
 import { clientInfo, contextOf } from '../../client.js';
+import { rememberDevice } from '../../device.js';
 import { FeathersHttpError, invalidToken } from './errors.js';
 
 export const FEATHERS_KIND: TokenKind = 'feathers-access';
@@ -60,6 +61,7 @@ export async function signInWithPassword(
   services: Services,
   settings: FeathersSettings,
   request: FastifyRequest,
+  reply: FastifyReply,
   input: { email: string; password: string; secondFactor?: SecondFactor | undefined },
 ): Promise<{ user: User; token: string }> {
   const app = services.defaultApp;
@@ -72,6 +74,8 @@ export async function signInWithPassword(
     secondFactor: input.secondFactor,
     context: contextOf(request, services.config),
   });
+  // Feathers clients keep their token themselves: the device token goes in a header only.
+  await rememberDevice(services, request, reply, { appId: app.id, userId: user.id }, { cookie: null });
   const { value } = await services.sessions.start(
     {
       appId: app.id,
