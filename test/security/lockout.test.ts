@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { App } from '../../src/identity/types.js';
 import { readyLogin } from '../apps/support.js';
 import { backends } from '../helpers/backends.js';
+import { redisForTest } from '../helpers/redis.js';
 import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -94,13 +95,26 @@ function signInWith(server: TestServer, dialect: Dialect, appsApp: App) {
 const SUCCESS: Record<Dialect, number> = { rpc: 200, 'rpc-cookie': 200, spa: 200, feathers: 201, apps: 200 };
 const FAILURE: Record<Dialect, number> = { rpc: 200, 'rpc-cookie': 200, spa: 401, feathers: 401, apps: 401 };
 
-for (const backend of (await backends()).slice(0, 1)) {
-  describe(`a stranger cannot lock the owner out (${backend.name})`, () => {
+const redis = await redisForTest();
+const [sqlite] = await backends();
+// The counters in memory, and shared through the real Redis (the limiter every node of a cluster uses).
+// Each server gets a key prefix of its own, under the run's (which cleanup deletes).
+const stores: Array<{ label: string; overrides: (name: string) => Record<string, unknown> }> = [
+  { label: 'memory', overrides: () => ({}) },
+];
+if (redis)
+  stores.push({
+    label: 'Redis',
+    overrides: (name) => ({ redisUrl: redis.url, redisPrefix: `${redis.prefix}${name}:` }),
+  });
+
+for (const store of stores) {
+  describe(`a stranger cannot lock the owner out (${sqlite!.name}, counters in ${store.label})`, () => {
     let server: TestServer;
     let appsApp: App;
     let counter = 0;
     before(async () => {
-      server = await startTestServer(backend);
+      server = await startTestServer(sqlite!, { overrides: store.overrides('lockout') });
       appsApp = await server.services.appsCore.tenancy.create('lockout/portal');
     });
     after(async () => server.close());
@@ -234,13 +248,15 @@ for (const backend of (await backends()).slice(0, 1)) {
     });
   });
 
-  describe(`IPv6 clients are counted by their prefix (${backend.name})`, () => {
+  describe(`IPv6 clients are counted by their prefix (${sqlite!.name}, counters in ${store.label})`, () => {
     let server: TestServer;
     let wide: TestServer;
     let appsApp: App;
     before(async () => {
-      server = await startTestServer(backend);
-      wide = await startTestServer(backend, { overrides: { 'throttle.ipv6PrefixLength': 48 } });
+      server = await startTestServer(sqlite!, { overrides: store.overrides('ipv6') });
+      wide = await startTestServer(sqlite!, {
+        overrides: { ...store.overrides('ipv6-48'), 'throttle.ipv6PrefixLength': 48 },
+      });
       appsApp = await server.services.appsCore.tenancy.create('ipv6/portal');
     });
     after(async () => {
@@ -310,3 +326,5 @@ for (const backend of (await backends()).slice(0, 1)) {
     });
   });
 }
+
+after(async () => redis?.cleanup());
