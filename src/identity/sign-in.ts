@@ -216,9 +216,15 @@ export class SignInService {
    * exactly like a known one.
    */
   async clientOf(appId: string, user: User | null, client: SignInClient): Promise<string> {
-    const device = await this.devices.verify(appId, client.device);
-    if (device && user && device.userId === user.id) return `device:${device.deviceId}`;
+    const device = await this.knownDevice(appId, user, client);
+    if (device) return `device:${device}`;
     return `ip:${client.ip ? this.throttle.address(client.ip) : 'none'}`;
+  }
+
+  /** The device id of a device token the client presents for this very account, else null. */
+  private async knownDevice(appId: string, user: User | null, client: SignInClient): Promise<string | null> {
+    const device = await this.devices.verify(appId, client.device);
+    return device && user && device.userId === user.id ? device.deviceId : null;
   }
 
   /**
@@ -236,9 +242,9 @@ export class SignInService {
     client: SignInClient,
   ): Promise<{ keys: ThrottleKey[]; reset: string; refund: string[] }> {
     const subject = subjectOf(user, `${appId}:unknown:${login.toLowerCase()}`);
-    const who = await this.clientOf(appId, user, client);
-    if (who.startsWith('device:')) {
-      const key = `${subject}:${who}`;
+    const device = await this.knownDevice(appId, user, client);
+    if (device) {
+      const key = `${subject}:device:${device}`;
       return { keys: [{ key, policy: ACCOUNT_POLICY }], reset: key, refund: [] };
     }
     const keys = this.untrustedKeys(appId, subject, client.ip);
