@@ -41,7 +41,7 @@ import { RedisOutageLog } from './storage/redis/outage-log.js';
 import { checkReachable, migrateToLatest, openStore, type Store } from './storage/sql/database.js';
 import { type Repositories, sqlRepositories } from './storage/sql/repositories/index.js';
 import { FallbackAttemptLimiter } from './throttle/fallback.js';
-import { type AttemptLimiter, MemoryAttemptLimiter, Throttle } from './throttle/index.js';
+import { type AttemptLimiter, DeviceTokens, MemoryAttemptLimiter, Throttle } from './throttle/index.js';
 import { TokenService } from './tokens/jwt.js';
 import { KeyWatch } from './tokens/key-watch.js';
 import { KeyRing } from './tokens/keyring.js';
@@ -271,14 +271,23 @@ export async function createServices(config: Config, options: ServiceOptions = {
     } else limiter = new MemoryAttemptLimiter();
     const metrics = new Metrics(() => hasher.stats());
     limiter = countingLimiter(limiter, metrics);
+    const throttleOptions = { ipv6PrefixLength: config.throttle.ipv6PrefixLength };
+    const devices = new DeviceTokens(secrets, clock, config.throttle.deviceTtlSeconds);
     const mfa = new MfaService(
       repos.mfa,
       new Sealer(secrets, 'mfa-secrets'),
-      new Throttle(limiter, 'mfa'),
+      new Throttle(limiter, 'mfa', throttleOptions),
       clock,
       config.issuer,
     );
-    const signIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'signin'), mfa);
+    const signIn = new SignInService(
+      userRepo,
+      hasher,
+      clock,
+      new Throttle(limiter, 'signin', throttleOptions),
+      mfa,
+      devices,
+    );
     const audit = new AuditLog(repos.audit, clock, config.audit.retentionDays * 86_400_000);
     audit.onError = (err) => log.error({ err }, 'audit: an event could not be recorded');
     if (options.syncRevocations ?? true) audit.start();
@@ -298,14 +307,21 @@ export async function createServices(config: Config, options: ServiceOptions = {
     if (options.sendMail ?? true) mail.start();
     started.push(() => mail.stop());
     // The apps dialect's sign-ins count in their own throttle scope, and are observed like every other.
-    const appsSignIn = new SignInService(userRepo, hasher, clock, new Throttle(limiter, 'apps-signin'), mfa);
+    const appsSignIn = new SignInService(
+      userRepo,
+      hasher,
+      clock,
+      new Throttle(limiter, 'apps-signin', throttleOptions),
+      mfa,
+      devices,
+    );
     appsSignIn.onAttempt = (...attempt) => signIn.onAttempt(...attempt);
     const appsCore = createAppsCore({
       users: userRepo,
       userService: users,
       signIn: appsSignIn,
       mfa,
-      throttle: new Throttle(limiter, 'apps'),
+      throttle: new Throttle(limiter, 'apps', throttleOptions),
       hasher,
       apps,
       defaultApp,
@@ -328,7 +344,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       userRepo,
       repos.activationTokens,
       mail,
-      new Throttle(limiter, 'signup'),
+      new Throttle(limiter, 'signup', throttleOptions),
       clock,
       {
         appName: config.issuer,
@@ -349,6 +365,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       mfa,
       tokens,
       limiter,
+      throttleOptions,
       clock,
       clockSkewSeconds: config.clockSkewSeconds,
     });
@@ -361,6 +378,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       authz,
       mail,
       limiter,
+      throttleOptions,
       clock,
       deferred,
       onError: (err, context) => log.error({ err }, `identity: ${context}`),

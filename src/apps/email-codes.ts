@@ -76,7 +76,11 @@ export class EmailCodeService {
     const now = this.clock.now();
     // By the address's key: its spellings (fullwidth, upper case) share one allowance.
     const keys = [{ key: `${app.id}:code:${emailKey(email)}`, policy: CODE_REQUEST_EMAIL_POLICY }];
-    if (client.ip) keys.push({ key: `${app.id}:code-ip:${client.ip}`, policy: CODE_REQUEST_ADDRESS_POLICY });
+    if (client.ip)
+      keys.push({
+        key: `${app.id}:code-ip:${this.throttle.address(client.ip)}`,
+        policy: CODE_REQUEST_ADDRESS_POLICY,
+      });
     await this.throttle.attempt(keys, now);
     const id = newSecret(18);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -109,7 +113,7 @@ export class EmailCodeService {
     client: { ip: string | null },
   ): Promise<{ verifiedEmailToken: string; expiresInSeconds: number }> {
     const now = this.clock.now();
-    const addressKey = client.ip ? `${app.id}:code-check-ip:${client.ip}` : null;
+    const addressKey = client.ip ? `${app.id}:code-check-ip:${this.throttle.address(client.ip)}` : null;
     if (addressKey)
       await this.throttle.attempt([{ key: addressKey, policy: CODE_VERIFY_ADDRESS_POLICY }], now);
     const record = await this.repo.countAttempt(app.id, verificationToken, now, CODE_MAX_ATTEMPTS);

@@ -6,7 +6,11 @@ import type { ThrottlePolicy } from '../throttle/index.js';
  * Every counter is keyed by the app first, so one tenant's traffic never blocks another's.
  */
 
-/** change-password: at most one call a minute per login, failed calls included (the reference's RATE 1 PER MINUTE). */
+/**
+ * change-password: at most one call a minute per login and client (known device, else
+ * address), failed calls included (the reference's RATE 1 PER MINUTE, kept per client so
+ * a stranger cannot hold the owner's minute).
+ */
 export const CHANGE_PASSWORD_POLICY: ThrottlePolicy = {
   freeFailures: 0,
   baseDelayMs: 60_000,

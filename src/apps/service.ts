@@ -76,7 +76,7 @@ export class AppLoginService {
     client: ClientInfo,
     secondFactor: SecondFactor | undefined,
     context: RequestContext | undefined,
-  ): Promise<IssuedPrincipal> {
+  ): Promise<IssuedPrincipal & { userId: string }> {
     const { signIn, sessions, tokens, clock } = this.deps;
     const { user, amr } = await signIn.signIn({
       appId: app.id,
@@ -110,7 +110,7 @@ export class AppLoginService {
         return { value: issued.value, secretHash: null };
       },
     );
-    return issued!;
+    return { ...issued!, userId: user.id };
   }
 
   /**
@@ -172,7 +172,7 @@ export class AppLoginService {
   }
 
   /**
-   * At most one call a minute per login (failed calls count too), then the old
+   * At most one call a minute per login and client (failed calls count too), then the old
    * password like a sign-in (throttled alike); a change ends every session of the login.
    */
   async changePassword(
@@ -184,10 +184,13 @@ export class AppLoginService {
     secondFactor: SecondFactor | undefined,
     context: RequestContext | undefined,
   ): Promise<void> {
-    const { throttle, signIn, userService, clock } = this.deps;
+    const { throttle, signIn, userService, users, clock } = this.deps;
     checkPasswordPolicy(newPassword, { username: login, emails: [] });
+    // One call a minute per login and client (its known device, else its address): a
+    // stranger's calls never use up the owner's minute. An unknown login is counted alike.
+    const who = await signIn.clientOf(app.id, await users.findByUsernameKey(app.id, login), client);
     await throttle.attempt(
-      [{ key: `${app.id}:change-password:${login}`, policy: CHANGE_PASSWORD_POLICY }],
+      [{ key: `${app.id}:change-password:${login}:${who}`, policy: CHANGE_PASSWORD_POLICY }],
       clock.now(),
     );
     // The whole sign-in flow, second factor included: the old password alone must not
@@ -220,7 +223,7 @@ export class AppLoginService {
   async createDevice(app: App, client: ClientInfo): Promise<{ login: string; password: string }> {
     if (client.ip) {
       await this.deps.throttle.attempt(
-        [{ key: `${app.id}:devices:${client.ip}`, policy: DEVICE_POLICY }],
+        [{ key: `${app.id}:devices:${this.deps.throttle.address(client.ip)}`, policy: DEVICE_POLICY }],
         this.deps.clock.now(),
       );
     }

@@ -30,6 +30,7 @@ export interface Config {
   refreshGraceSeconds: number;
   clockSkewSeconds: number;
   usernamesEnabled: boolean;
+  throttle: { ipv6PrefixLength: number; deviceTtlSeconds: number };
   cookie: CookieConfig;
   dialects: DialectName[];
   rpc: {

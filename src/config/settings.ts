@@ -154,6 +154,22 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Tolerance for `exp`/`nbf` when verifying tokens.',
   },
   {
+    path: 'throttle.ipv6PrefixLength',
+    env: 'LATCHKEY_THROTTLE_IPV6_PREFIX_LENGTH',
+    type: { kind: 'integer', min: 32, max: 128 },
+    default: 64,
+    description:
+      'Per-address limits count an IPv6 client by this many leading bits of its address (a /64 is what one client usually holds); IPv4 clients by their whole address.',
+  },
+  {
+    path: 'throttle.deviceTtlSeconds',
+    env: 'LATCHKEY_THROTTLE_DEVICE_TTL_SECONDS',
+    type: { kind: 'integer', min: 86400, max: 63072000 },
+    default: 31536000,
+    description:
+      'Lifetime of the device token a client gets at sign-in (`latchkey_device` cookie, `Latchkey-Device` header); renewed at each sign-in. A client presenting one keeps its own password allowance on that account (docs/deploy.md, "Sign-in throttling").',
+  },
+  {
     path: 'usernamesEnabled',
     env: 'LATCHKEY_USERNAMES_ENABLED',
     type: { kind: 'boolean' },

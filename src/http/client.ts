@@ -2,12 +2,19 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { ClientInfo } from '../session/types.js';
 import type { RequestContext } from '../shared/request-context.js';
+import { DEVICE_COOKIE, DEVICE_HEADER } from '../throttle/index.js';
 import { dialectOf } from './observability.js';
 
-/** The client address (X-Forwarded-For only when a trusted proxy is configured; Fastify decides) and user agent. */
+/**
+ * The client address (X-Forwarded-For only when a trusted proxy is configured; Fastify
+ * decides), user agent, and the device token it presents: the `Latchkey-Device` header
+ * (API clients) or else the http-only cookie set at its last sign-in (browsers).
+ */
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
+  const header = request.headers[DEVICE_HEADER];
+  const device = typeof header === 'string' ? header : (request.cookies?.[DEVICE_COOKIE] ?? null);
+  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null, device };
 }
 
 // Beside the requests rather than on them: a property set on some requests only would
@@ -22,9 +29,11 @@ const contexts = new WeakMap<FastifyRequest, RequestContext>();
 export function contextOf(request: FastifyRequest, config: Config): RequestContext {
   let context = contexts.get(request);
   if (!context) {
+    const { ip, userAgent } = clientInfo(request);
     context = {
       requestId: request.id,
-      ...clientInfo(request),
+      ip,
+      userAgent,
       dialect: dialectOf(request.url.split('?')[0] ?? '', config),
     };
     contexts.set(request, context);

@@ -11,7 +11,7 @@ import { checkPasswordPolicy } from './password-policy.js';
 import type { UserRepository } from './ports.js';
 import { type Email, isDeactivated, primaryEmail, type User } from './types.js';
 import type { UserService } from './users.js';
-import { emailKey, isEmailAddress } from './validation.js';
+import { emailKey, isEmailAddress, loginKey } from './validation.js';
 
 /** Reset and verification links live this long unless asked for less (reset) or more (verification, by an administrator). */
 export const RESET_TTL_SECONDS = 3 * 3600;
@@ -19,13 +19,22 @@ export const VERIFICATION_TTL_SECONDS = 3 * 3600;
 export const MAX_TOKEN_TTL_SECONDS = 30 * 86400;
 
 /**
- * Reset requests per account (as typed) and per client address: every request counts,
- * so nobody can flood one mailbox with reset mail nor probe accounts in bulk. The
- * counters are keyed by what was typed, so unknown accounts are throttled exactly like
- * real ones and a 429 tells nothing about existence.
+ * Reset requests per account (as typed) and client address, per account over all
+ * addresses (a ceiling), and per client address: every request counts, so nobody can
+ * flood one mailbox with reset mail nor probe accounts in bulk, and a stranger's
+ * requests do not use up the owner's. The counters are keyed by what was typed, so
+ * unknown accounts are throttled exactly like real ones and a 429 tells nothing about
+ * existence.
  */
 export const RESET_REQUEST_ACCOUNT_POLICY: ThrottlePolicy = {
   freeFailures: 3,
+  baseDelayMs: 60_000,
+  maxDelayMs: 60 * 60_000,
+  windowMs: 60 * 60_000,
+};
+/** Only requests spread over many addresses reach it. */
+export const RESET_REQUEST_CEILING_POLICY: ThrottlePolicy = {
+  freeFailures: 20,
   baseDelayMs: 60_000,
   maxDelayMs: 60 * 60_000,
   windowMs: 60 * 60_000,
@@ -113,10 +122,15 @@ export class AccountService {
     appId: string,
     input: { userKey: string; expiresInSeconds?: number | undefined; client: { ip: string | null } },
   ): Promise<void> {
+    // Per account and address, so a stranger's requests never use up the owner's; the
+    // account's ceiling, far higher, still bounds the mail one mailbox can get.
+    const account = `${appId}:reset:${loginKey(input.userKey)}`;
+    const address = input.client.ip ? this.throttle.address(input.client.ip) : null;
     const keys = [
-      { key: `${appId}:reset:${input.userKey.toLowerCase()}`, policy: RESET_REQUEST_ACCOUNT_POLICY },
+      { key: `${account}:ip:${address ?? 'none'}`, policy: RESET_REQUEST_ACCOUNT_POLICY },
+      { key: account, policy: RESET_REQUEST_CEILING_POLICY },
     ];
-    if (input.client.ip) keys.push({ key: `${appId}:ip:${input.client.ip}`, policy: RESET_ADDRESS_POLICY });
+    if (address) keys.push({ key: `${appId}:ip:${address}`, policy: RESET_ADDRESS_POLICY });
     await this.throttle.attempt(keys, this.clock.now());
     // Not now, nor right after the answer: with SQLite every query runs synchronously on
     // this loop, so the lookup and the writes would delay the caller's next request.
@@ -181,7 +195,7 @@ export class AccountService {
       context: RequestContext | undefined;
     },
   ): Promise<User> {
-    const addressKey = input.client.ip ? `${appId}:ip:${input.client.ip}` : null;
+    const addressKey = input.client.ip ? `${appId}:ip:${this.throttle.address(input.client.ip)}` : null;
     const peeked = await this.tokens.peek('password_reset', input.token);
     const accountKey = peeked?.userId ? `${appId}:use:${peeked.userId}` : null;
     const keys: Array<{ key: string; policy: ThrottlePolicy }> = [];

@@ -37,6 +37,8 @@ export interface IdentityManagementDeps {
   authz: Authorization;
   mail: Pick<MailService, 'enqueue'>;
   limiter: AttemptLimiter;
+  /** How per-address counters key a client (IPv6 by its prefix). */
+  throttleOptions: { ipv6PrefixLength: number };
   clock: Clock;
   /** Where work that depends on whether an account exists runs (a reset mail). */
   deferred: DeferredWork;
@@ -68,7 +70,7 @@ export function createIdentityManagement(deps: IdentityManagementDeps): Identity
     deps.users,
     oneTimeTokens,
     deps.mail,
-    new Throttle(deps.limiter, 'account'),
+    new Throttle(deps.limiter, 'account', deps.throttleOptions),
     clock,
     { appName: settings.appName, links },
     deps.deferred,

@@ -122,7 +122,11 @@ export class RegistrationService {
   async signUp(input: SignUpInput): Promise<void> {
     const { app } = input;
     const keys = [{ key: `${app.id}:${emailKey(input.email)}`, policy: SIGNUP_EMAIL_POLICY }];
-    if (input.client.ip) keys.push({ key: `${app.id}:ip:${input.client.ip}`, policy: SIGNUP_ADDRESS_POLICY });
+    if (input.client.ip)
+      keys.push({
+        key: `${app.id}:ip:${this.throttle.address(input.client.ip)}`,
+        policy: SIGNUP_ADDRESS_POLICY,
+      });
     await this.throttle.attempt(keys, this.clock.now());
     checkEmails([{ address: input.email, isPrimary: true, isVerified: false }]);
     checkPasswordPolicy(input.password, { username: null, emails: [input.email] });

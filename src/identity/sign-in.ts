@@ -2,11 +2,19 @@ import type { MfaService, SecondFactor } from '../mfa/index.js';
 import type { Clock } from '../shared/clock.js';
 import { LatchkeyError } from '../shared/errors.js';
 import type { RequestContext } from '../shared/request-context.js';
-import { ACCOUNT_POLICY, ADDRESS_POLICY, type Throttle } from '../throttle/index.js';
+import {
+  ACCOUNT_CEILING_POLICY,
+  ACCOUNT_POLICY,
+  ADDRESS_POLICY,
+  type DeviceTokens,
+  type Throttle,
+  type ThrottleKey,
+} from '../throttle/index.js';
 import { type AuthMethod, amrOf } from './amr.js';
 import type { PasswordHasher } from './passwords.js';
 import type { UserRepository } from './ports.js';
 import { isDeactivated, type User } from './types.js';
+import { loginKey } from './validation.js';
 
 /** A completed sign-in: the user, and how they showed who they are (RFC 8176 `amr`). */
 export interface SignedIn {
@@ -23,6 +31,12 @@ export type SignInObserver = (
   userId: string | null,
   context: RequestContext | undefined,
 ) => void;
+
+/** The client signing in: its address, and the device token it presents (cookie or header), if any. */
+export interface SignInClient {
+  ip: string | null;
+  device?: string | null | undefined;
+}
 
 /** How verifyPassword finds the account a login names. */
 export type LoginLookup = 'username-or-email' | 'exact-username';
@@ -43,6 +57,7 @@ export class SignInService {
     private readonly clock: Clock,
     private readonly throttle: Throttle,
     private readonly mfa: MfaService,
+    private readonly devices: DeviceTokens,
   ) {}
 
   /**
@@ -56,7 +71,7 @@ export class SignInService {
     appId: string;
     login: string;
     password: string;
-    client?: { ip: string | null };
+    client?: SignInClient;
     secondFactor?: SecondFactor | undefined;
     lookup?: LoginLookup;
     /** The request signing in, for the events; none outside one. */
@@ -87,11 +102,6 @@ export class SignInService {
   }
 
   /**
-   * Checks a login and password. Attempts are throttled per account (the login as
-   * typed, so unknown accounts are throttled exactly like real ones) and per client
-   * address before the password is looked at.
-   */
-  /**
    * Re-authentication before a sensitive change to one's own account (password,
    * emails, MFA): the current password or a current second factor. Throttled like
    * sign-in, so a stolen session cannot be used to guess the password.
@@ -121,13 +131,17 @@ export class SignInService {
       );
     }
     if (factor.type === 'TOTP') return this.mfa.verify(user, factor, context);
-    // The account's own sign-in counter: guesses through a stolen session add to the same budget.
-    const key = accountThrottleKey(user);
-    await this.throttle.attempt([{ key, policy: ACCOUNT_POLICY }], this.clock.now());
+    // The account's own sign-in counters (this address's, and the account's ceiling):
+    // guesses through a stolen session add to the same budgets as sign-in's.
+    const keys = this.untrustedKeys(user.appId, subjectOf(user, ''), context?.ip ?? null);
+    await this.throttle.attempt(keys, this.clock.now());
     if (!(await this.hasher.verify(user.passwordHash, factor.token))) {
       throw new LatchkeyError('auth_factor_invalid', 'The supplied authentication factor cannot be verified');
     }
-    await this.throttle.succeeded([key]);
+    await this.throttle.succeeded(
+      [keys[0]!.key],
+      keys.slice(1).map((k) => k.key),
+    );
   }
 
   /**
@@ -149,37 +163,25 @@ export class SignInService {
    * `lookup` says what a login names: a username or (with an '@') an email address, as
    * the rpc dialect reads it; or exactly one username key, as the apps dialect reads it
    * (its logins may hold '@' and are matched without case folding).
+   * Every attempt is counted (see clientKeys) before the password is looked at.
    */
   async verifyPassword(
     appId: string,
     login: string,
     password: string,
-    client: { ip: string | null },
+    client: SignInClient,
     lookup: LoginLookup | undefined,
     context: RequestContext | undefined,
   ): Promise<User> {
     // Under a sign-in storm, refused before the look-up and the throttle: a 503 costs nothing.
     this.hasher.admit();
-    const accountKey = `${appId}:${login.toLowerCase()}`;
-    const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
-    const keys = [{ key: accountKey, policy: ACCOUNT_POLICY }];
-    if (addressKey) keys.push({ key: addressKey, policy: ADDRESS_POLICY });
-    try {
-      await this.throttle.attempt(keys, this.clock.now());
-    } catch (err) {
-      this.onAttempt(appId, 'throttled', null, context);
-      throw err;
-    }
     const user =
       lookup === 'exact-username'
         ? await this.users.findByUsernameKey(appId, login)
         : await this.users.findByLogin(appId, login);
-    // Counted per account too, so a username and each address do not each get a budget of
-    // their own. An unknown login gets a counter of the same cost (in step with its login
-    // key), so the answer's timing does not tell the two apart.
-    const subjectKey = user ? accountThrottleKey(user) : `${appId}:unknown:${login.toLowerCase()}`;
+    const { keys, reset, refund } = await this.clientKeys(appId, user, login, client);
     try {
-      await this.throttle.attempt([{ key: subjectKey, policy: ACCOUNT_POLICY }], this.clock.now());
+      await this.throttle.attempt(keys, this.clock.now());
     } catch (err) {
       this.onAttempt(appId, 'throttled', user?.id ?? null, context);
       throw err;
@@ -196,7 +198,7 @@ export class SignInService {
       this.onAttempt(appId, 'not_activated', user.id, context);
       throw new LatchkeyError('user_not_activated', 'Not Activated');
     }
-    await this.throttle.succeeded([accountKey, subjectKey], addressKey ? [addressKey] : []);
+    await this.throttle.succeeded([reset], refund);
     if (user.passwordHash && this.hasher.needsRehash(user.passwordHash)) {
       const passwordHash = await this.hasher.hash(password);
       await this.users.update(appId, user.id, { passwordHash }, this.clock.now());
@@ -204,9 +206,76 @@ export class SignInService {
     this.onAttempt(appId, 'success', user.id, context);
     return user;
   }
+
+  /**
+   * A device token for a client that just signed in to `user` (docs/deploy.md, "Sign-in
+   * throttling"): it keeps the device id the client already held for this account, so its
+   * allowance stays its own, and starts the token's lifetime again.
+   */
+  async rememberDevice(appId: string, userId: string, client: SignInClient): Promise<string> {
+    const known = await this.devices.verify(appId, client.device);
+    return this.devices.issue(appId, userId, known?.userId === userId ? known.deviceId : undefined);
+  }
+
+  /**
+   * Which client of the account is asking, for counters kept per account and client: the
+   * device, when the client presents a device token of this very account; otherwise its
+   * address. An unknown login goes the same way (no token can name it), so it is counted
+   * exactly like a known one.
+   */
+  async clientOf(appId: string, user: User | null, client: SignInClient): Promise<string> {
+    const device = await this.knownDevice(appId, user, client);
+    if (device) return `device:${device}`;
+    return `ip:${client.ip ? this.throttle.address(client.ip) : 'none'}`;
+  }
+
+  /** The device id of a device token the client presents for this very account, else null. */
+  private async knownDevice(appId: string, user: User | null, client: SignInClient): Promise<string | null> {
+    const device = await this.devices.verify(appId, client.device);
+    return device && user && device.userId === user.id ? device.deviceId : null;
+  }
+
+  /**
+   * The counters one password attempt draws on (OWASP's device cookies). A known device
+   * of the account: its own allowance, nothing else, so no stranger can lock it out.
+   * Anyone else: this address's allowance on this account, the account's ceiling (which
+   * only a guess spread over many addresses reaches), and the address's budget across all
+   * accounts (spraying). A success clears the client's own counter and takes back its
+   * attempt on the others, so one good password does not wipe an attack's failures.
+   */
+  private async clientKeys(
+    appId: string,
+    user: User | null,
+    login: string,
+    client: SignInClient,
+  ): Promise<{ keys: ThrottleKey[]; reset: string; refund: string[] }> {
+    const subject = subjectOf(user, `${appId}:unknown:${loginKey(login)}`);
+    const device = await this.knownDevice(appId, user, client);
+    if (device) {
+      const key = `${subject}:device:${device}`;
+      return { keys: [{ key, policy: ACCOUNT_POLICY }], reset: key, refund: [] };
+    }
+    const keys = this.untrustedKeys(appId, subject, client.ip);
+    return { keys, reset: keys[0]!.key, refund: keys.slice(1).map((k) => k.key) };
+  }
+
+  /** The counters of a client that is not a known device: (account, address) first, then the ceilings. */
+  private untrustedKeys(appId: string, subject: string, ip: string | null): ThrottleKey[] {
+    const address = ip ? this.throttle.address(ip) : null;
+    const keys: ThrottleKey[] = [
+      { key: `${subject}:ip:${address ?? 'none'}`, policy: ACCOUNT_POLICY },
+      { key: subject, policy: ACCOUNT_CEILING_POLICY },
+    ];
+    if (address) keys.push({ key: `${appId}:ip:${address}`, policy: ADDRESS_POLICY });
+    return keys;
+  }
 }
 
-/** The password-guess counter of one account, whichever of its logins was typed. */
-function accountThrottleKey(user: User): string {
-  return `${user.appId}:account:${user.id}`;
+/**
+ * The password-guess counters of one account, whichever of its logins was typed. An
+ * unknown login (`unknown`) gets counters of the same cost, in step with its login key,
+ * so the answer's timing does not tell the two apart.
+ */
+function subjectOf(user: User | null, unknown: string): string {
+  return user ? `${user.appId}:account:${user.id}` : unknown;
 }

@@ -24,6 +24,16 @@ export function usernameKey(username: string): string {
 }
 
 /**
+ * The key a login (a username, or an address when it has an '@') is found under, so every
+ * counter of a login is kept under the same key the account is looked up by: spellings
+ * that find one account (case, fullwidth, the Kelvin sign) share one allowance, and so do
+ * those of an unknown login.
+ */
+export function loginKey(login: string): string {
+  return login.includes('@') ? emailKey(login) : usernameKey(login);
+}
+
+/**
  * What a name looks like to a reader: NFKC, fully case-folded, without the separators
  * '.', '_' and '-', so `Admin.`, `_admin` and `r-o-o-t` are the reserved names they show.
  */

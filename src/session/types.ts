@@ -31,6 +31,8 @@ export interface SessionCredential {
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
+  /** The device token the client presents (cookie or header), for the sign-in throttle; never stored. */
+  device?: string | null;
 }
 
 export function isSessionLive(session: Session, now: number): boolean {

@@ -35,6 +35,8 @@ export function createSpaCore(deps: {
   mfa: MfaService;
   tokens: TokenService;
   limiter: AttemptLimiter;
+  /** How per-address counters key a client (IPv6 by its prefix). */
+  throttleOptions: { ipv6PrefixLength: number };
   clock: Clock;
   clockSkewSeconds: number;
 }): SpaCore {
@@ -42,7 +44,7 @@ export function createSpaCore(deps: {
   const loginLinks = new LoginLinkService(
     deps.repos.loginLinks,
     deps.users,
-    new Throttle(deps.limiter, 'login-link'),
+    new Throttle(deps.limiter, 'login-link', deps.throttleOptions),
     deps.clock,
   );
   const challenges = new MfaChallengeService(

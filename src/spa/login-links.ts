@@ -82,7 +82,7 @@ export class LoginLinkService {
     client: { ip: string | null },
     context: RequestContext | undefined,
   ): Promise<{ link: LoginLink; user: User }> {
-    const addressKey = client.ip ? `${appId}:ip:${client.ip}` : null;
+    const addressKey = client.ip ? `${appId}:ip:${this.throttle.address(client.ip)}` : null;
     if (addressKey) {
       try {
         await this.throttle.attempt([{ key: addressKey, policy: ADDRESS_POLICY }], this.clock.now());

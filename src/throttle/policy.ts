@@ -12,9 +12,26 @@ export interface ThrottlePolicy {
   windowMs: number;
 }
 
-/** Per account (app + login): guessing one user's password. */
+/**
+ * Per account and client (one address, or one device that signed in to the account
+ * before): guessing one user's password from one place. Counting per client rather than
+ * per account is what keeps a stranger's failures from locking the owner out.
+ */
 export const ACCOUNT_POLICY: ThrottlePolicy = {
   freeFailures: 5,
+  baseDelayMs: 1000,
+  maxDelayMs: 15 * 60_000,
+  windowMs: 60 * 60_000,
+};
+
+/**
+ * Per account, over every client without a device token of the account: stops only a
+ * guess spread over many addresses (100 free failures, 20 times the per-client budget),
+ * so it never bites before a distributed attack. The owner's known devices do not count
+ * against it and are not held back by it (OWASP's device cookies).
+ */
+export const ACCOUNT_CEILING_POLICY: ThrottlePolicy = {
+  freeFailures: 100,
   baseDelayMs: 1000,
   maxDelayMs: 15 * 60_000,
   windowMs: 60 * 60_000,

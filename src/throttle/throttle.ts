@@ -1,4 +1,5 @@
 import { LatchkeyError } from '../shared/errors.js';
+import { addressKey } from './address.js';
 import type { AttemptLimiter } from './limiter.js';
 import type { ThrottlePolicy } from './policy.js';
 
@@ -19,19 +20,37 @@ export class Throttle {
   constructor(
     private readonly limiter: AttemptLimiter,
     private readonly scope: string,
+    private readonly options: { ipv6PrefixLength: number } = { ipv6PrefixLength: 64 },
   ) {}
 
-  /** Counts an attempt on every key, or throws rate_limited (429 + Retry-After) when any is blocked. */
+  /**
+   * How a client address appears in a key: every per-address counter goes through
+   * here, so an IPv6 client is counted by its prefix (throttle.ipv6PrefixLength) everywhere.
+   */
+  address(ip: string): string {
+    return addressKey(ip, this.options.ipv6PrefixLength);
+  }
+
+  /**
+   * Counts an attempt on every key, or throws rate_limited (429 + Retry-After) when one is
+   * blocked. Keys are tried in order and the first refusal ends it, taking back what this
+   * call counted on the keys before it: a refused attempt costs its client nothing more,
+   * and above all adds nothing to the wider counters after it (a stranger held at 429 on
+   * one account must not push that account's ceiling up for everyone else).
+   */
   async attempt(keys: ThrottleKey[], now: number): Promise<void> {
-    let wait = 0;
+    const counted: string[] = [];
     for (const k of keys) {
-      const result = await this.limiter.attempt(this.qualify(k.key), k.policy, now);
-      if (!result.allowed) wait = Math.max(wait, result.retryAfterMs);
-    }
-    if (wait > 0) {
+      const key = this.qualify(k.key);
+      const result = await this.limiter.attempt(key, k.policy, now);
+      if (result.allowed) {
+        counted.push(key);
+        continue;
+      }
+      for (const done of counted) await this.limiter.refund(done);
       this.onRefused(this.scope);
       throw new LatchkeyError('rate_limited', 'Too many attempts; try again later', {
-        retryAfterSeconds: Math.ceil(wait / 1000),
+        retryAfterSeconds: Math.ceil(result.retryAfterMs / 1000),
       });
     }
   }

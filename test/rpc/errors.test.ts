@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends } from '../helpers/backends.js';
-import { bearer, rpc, signIn } from '../helpers/rpc.js';
+import { bearer, type RpcResponse, rpc, signIn } from '../helpers/rpc.js';
 import { seedUser, startTestServer, type TestServer } from '../helpers/server.js';
 import { assertInvalidBody, assertRpcError, fromManyClients } from './support.js';
 
@@ -368,12 +368,23 @@ for (const backend of await backends()) {
     });
 
     test('throttled sign-in is a real 429 with Retry-After, inside the envelope', async () => {
-      // One client guessing one account: the throttle answers 429 before long.
+      // One client (one address: the suite's server gives every other request its own) guessing one account.
       const user = await seedUser(server);
-      let res = await rpc(server, 'session.issueToken', { user: user.username, password: 'wrong-guess' });
+      const guess = async (): Promise<RpcResponse> => {
+        const raw = await server.inject({
+          method: 'POST',
+          url: '/api/session.issueToken',
+          remoteAddress: '192.0.2.50',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ user: user.username, password: 'wrong-guess' }),
+        });
+        const body = raw.json() as RpcResponse['body'];
+        return { status: raw.statusCode, body, headers: raw.headers, cookies: [], raw };
+      };
+      let res = await guess();
       for (let i = 0; i < 100 && res.status === 200; i++) {
         assertRpcError(res, 10002);
-        res = await rpc(server, 'session.issueToken', { user: user.username, password: 'wrong-guess' });
+        res = await guess();
       }
       assert.equal(res.status, 429, JSON.stringify(res.body));
       assert.equal(res.body.ok, false);

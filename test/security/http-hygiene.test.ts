@@ -215,6 +215,8 @@ describe('HTTP hygiene of every route of every dialect', () => {
     const rules: Record<string, CookieRule> = {
       [server.config.cookie.name]: { path: '/', secure: true, sameSite: 'Lax', domain: null },
       [spa.cookie.name]: { path: spa.cookie.path, secure: true, sameSite: 'Lax', domain: null },
+      // The device token (docs/deploy.md, "Sign-in throttling"): host-only, the whole site, never cleared.
+      latchkey_device: { path: '/', secure: true, sameSite: 'Lax', domain: null },
     };
     const seen = new Map<string, Set<string>>();
     for (const e of flows.exchanges) {
@@ -262,6 +264,7 @@ describe('cookie flags follow the configuration (plain-http development, a prefi
     const rules: Record<string, CookieRule> = {
       session: { path: '/', secure: false, sameSite: 'Strict', domain: 'localhost' },
       it24_refresh_token: { path: '/spa', secure: false, sameSite: 'Strict', domain: null },
+      latchkey_device: { path: '/', secure: false, sameSite: 'Strict', domain: null },
     };
     let count = 0;
     for (const e of flows.exchanges) {

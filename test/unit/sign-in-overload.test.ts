@@ -6,6 +6,7 @@ import { SignInService } from '../../src/identity/sign-in.js';
 import type { MfaService } from '../../src/mfa/index.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { isLatchkeyError } from '../../src/shared/errors.js';
+import { DeviceTokens } from '../../src/throttle/device-tokens.js';
 import type { AttemptLimiter } from '../../src/throttle/limiter.js';
 import { Throttle } from '../../src/throttle/throttle.js';
 
@@ -35,6 +36,7 @@ test('a sign-in that would wait too long for a hash is refused before its look-u
     systemClock,
     new Throttle(limiter, 'signin'),
     {} as MfaService,
+    new DeviceTokens({ current: 'unit-test-master-secret', fallbacks: [] }, systemClock, 86400),
   );
   const running = hasher.hash('holds the only slot');
   await assert.rejects(

@@ -68,3 +68,22 @@ test('an address counts failures only: successes from one address never add up t
   }
   await throttle.attempt([{ key: 'ip', policy: ADDRESS_POLICY }], 0);
 });
+
+test('a refused attempt counts nowhere: the wider keys after the refusing one, and the ones before it, stay as they were', async () => {
+  const limiter = new MemoryAttemptLimiter();
+  const throttle = new Throttle(limiter, 'test');
+  const ceiling = { key: 'account', policy: { ...ACCOUNT_POLICY, freeFailures: 100 } };
+  const client = (ip: string) => ({ key: `account:${ip}`, policy: ACCOUNT_POLICY });
+  for (let i = 0; i < 6; i++) await throttle.attempt([client('a'), ceiling], 0);
+  for (let i = 0; i < 50; i++) await assert.rejects(throttle.attempt([client('a'), ceiling], 0));
+  // Refused at the ceiling, the client's own attempt is taken back as well.
+  const full = { key: 'full', policy: { ...ACCOUNT_POLICY, freeFailures: 0 } };
+  await throttle.attempt([full], 0);
+  await assert.rejects(throttle.attempt([client('b'), full], 0));
+  assert.equal(
+    (await limiter.attempt('test:account', ceiling.policy, 0)).failures,
+    7,
+    'only the 6 allowed counted',
+  );
+  assert.equal((await limiter.attempt('test:account:b', ACCOUNT_POLICY, 0)).failures, 1);
+});

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.js';
 import { clientInfo, contextOf } from '../../client.js';
+import { rememberDevice } from '../../device.js';
 import { PrincipalToken, ref } from '../../openapi/components.js';
 import { SECURITY } from '../../openapi/index.js';
 import { authorizationToken, factorArgs, loginArgs, rawBody, stringFields } from './body.js';
@@ -80,6 +81,13 @@ export async function registerApps(scope: FastifyInstance, services: Services): 
           clientInfo(request),
           secondFactor,
           contextOf(request, services.config),
+        );
+        await rememberDevice(
+          services,
+          request,
+          reply,
+          { appId: app.id, userId: issued.userId },
+          { cookie: null },
         );
         return reply.send({
           principalToken: issued.value,

@@ -12,6 +12,12 @@ import { authenticateToken, claimsOf, signInWithPassword, signOut } from './sess
 export interface Caller {
   client: ClientInfo;
   context: RequestContext;
+  /**
+   * Hands the client a device token after a completed sign-in (docs/deploy.md, "Sign-in
+   * throttling"); REST sends it as the `Latchkey-Device` header. A socket has no header to
+   * send it in, so its sign-ins draw on the address's allowance.
+   */
+  onDevice?: (deviceToken: string) => void;
 }
 
 export type AuthenticationAnswer = Static<typeof AuthenticationResult>;

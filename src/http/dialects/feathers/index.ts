@@ -4,6 +4,7 @@ import { allowedRedirect, feathersSettings } from '../../../config/feathers.js';
 import { primaryEmail } from '../../../identity/types.js';
 import type { Services } from '../../../services.js';
 import { isLatchkeyError } from '../../../shared/errors.js';
+import { DEVICE_HEADER } from '../../../throttle/index.js';
 import { clientInfo, contextOf } from '../../client.js';
 import { SECURITY } from '../../openapi/index.js';
 import { prefersHtml, sendActivationPage } from '../../pages/activation.js';
@@ -75,9 +76,11 @@ async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
  */
 export async function registerFeathers(app: FastifyInstance, services: Services): Promise<void> {
   const settings = feathersSettings(services.config);
-  const callerOf = (request: FastifyRequest): Caller => ({
+  const callerOf = (request: FastifyRequest, reply: FastifyReply): Caller => ({
     client: clientInfo(request),
     context: contextOf(request, services.config),
+    // Feathers clients keep their token themselves: the device token goes in a header only.
+    onDevice: (deviceToken) => void reply.header(DEVICE_HEADER, deviceToken),
   });
   // Only JSON: Fastify's text/plain parser would hand handlers a string (and a form post is a CSRF vector).
   app.removeContentTypeParser('text/plain');
@@ -140,7 +143,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
       if (body.password === undefined) errors['password'] = "must have required property 'password'";
       throw new FeathersHttpError(400, 'email and password are required', { errors });
     }
-    const { user, token } = await signInWithPassword(services, settings, callerOf(request), {
+    const { user, token } = await signInWithPassword(services, settings, callerOf(request, reply), {
       email: body.email,
       password: body.password,
       secondFactor: body.secondaryAuthFactor,
@@ -218,7 +221,9 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     },
     async (request, reply) => {
       const body = request.body as Static<typeof AuthenticationBody>;
-      return reply.status(201).send(await createAuthentication(services, settings, callerOf(request), body));
+      return reply
+        .status(201)
+        .send(await createAuthentication(services, settings, callerOf(request, reply), body));
     },
   );
   refuseOthers('/authentication', ['POST', 'DELETE']);
@@ -227,7 +232,7 @@ export async function registerFeathers(app: FastifyInstance, services: Services)
     const id = (request.params as { id?: string }).id;
     return reply
       .status(200)
-      .send(await removeAuthentication(services, callerOf(request), headerToken(request), id));
+      .send(await removeAuthentication(services, callerOf(request, reply), headerToken(request), id));
   };
   const logoutSchema = {
     summary: 'Sign out: the session behind the token is revoked, with every token of it',

@@ -3,10 +3,10 @@ import { appQName, isDeactivated, type User } from '../../../identity/types.js';
 import type { SecondFactor } from '../../../mfa/index.js';
 import type { Services } from '../../../services.js';
 import { type IssuedCredential, type Session, sessionAmr } from '../../../session/index.js';
-import type { ClientInfo } from '../../../session/types.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
 import type { RequestContext } from '../../../shared/request-context.js';
 import type { TokenKind } from '../../../tokens/kinds.js';
+import type { Caller } from './authentication.js';
 import { FeathersHttpError, invalidToken } from './errors.js';
 
 export const FEATHERS_KIND: TokenKind = 'feathers-access';
@@ -59,7 +59,7 @@ async function issue(
 export async function signInWithPassword(
   services: Services,
   settings: FeathersSettings,
-  caller: { client: ClientInfo; context: RequestContext },
+  caller: Caller,
   input: { email: string; password: string; secondFactor?: SecondFactor | undefined },
 ): Promise<{ user: User; token: string }> {
   const app = services.defaultApp;
@@ -72,6 +72,7 @@ export async function signInWithPassword(
     secondFactor: input.secondFactor,
     context: caller.context,
   });
+  if (caller.onDevice) caller.onDevice(await services.signIn.rememberDevice(app.id, user.id, client));
   const { value } = await services.sessions.start(
     {
       appId: app.id,

@@ -3,6 +3,7 @@ import type { Services } from '../../../services.js';
 import { isLatchkeyError, LatchkeyError } from '../../../shared/errors.js';
 import type { RequestContext } from '../../../shared/request-context.js';
 import { clientInfo, contextOf } from '../../client.js';
+import { rememberDevice } from '../../device.js';
 import { presentedCredential } from './auth.js';
 import { clearSessionCookie, setSessionCookie } from './cookie.js';
 import { type RpcContext, rpcMethod } from './method.js';
@@ -30,6 +31,14 @@ async function signIn(ctx: SignIn, transport: RpcTransport) {
     secondFactor: body.secondaryAuthFactor,
     context: contextOf(ctx.request, services.config),
   });
+  // A bearer client takes the header if it wants it; a browser (the cookie transport) gets the cookie too.
+  await rememberDevice(
+    services,
+    ctx.request,
+    ctx.reply,
+    { appId: app.id, userId: user.id },
+    { cookie: transport === 'cookie' ? services.config.cookie : null },
+  );
   const projection = {
     profile: body.projection?.profile === true,
     permissions: body.projection?.permissions === true,

@@ -6,6 +6,7 @@ import { isLatchkeyError } from '../../../shared/errors.js';
 import type { SpaOutcome } from '../../../spa/index.js';
 import { clientInfo, contextOf } from '../../client.js';
 import { corsHeaders, crossSiteVerdict, isJsonOrEmpty, varyOnOrigin } from '../../cross-site.js';
+import { rememberDevice } from '../../device.js';
 import { HTTP_STATUS } from '../../errors.js';
 import { SECURITY } from '../../openapi/index.js';
 import { clearRefreshCookie, presentedRefresh, setRefreshCookie } from './cookie.js';
@@ -142,6 +143,13 @@ export async function registerSpa(app: FastifyInstance, services: Services): Pro
       return reply.send({ mfa: { request: outcome.request, host: mfaHost } });
     }
     const started = await startSession(services, settings, outcome.grant, clientInfo(request));
+    await rememberDevice(
+      services,
+      request,
+      reply,
+      { appId: outcome.grant.user.appId, userId: outcome.grant.user.id },
+      { cookie: settings.cookie },
+    );
     setRefreshCookie(
       reply,
       settings,
