@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { ClientInfo } from '../session/types.js';
 import type { RequestContext } from '../shared/request-context.js';
 import { DEVICE_COOKIE, DEVICE_HEADER } from '../throttle/index.js';
+import { cookiesOf } from './cookies.js';
 import { dialectOf } from './observability.js';
 
 /**
@@ -13,7 +14,7 @@ import { dialectOf } from './observability.js';
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const ua = request.headers['user-agent'];
   const header = request.headers[DEVICE_HEADER];
-  const device = typeof header === 'string' ? header : (request.cookies?.[DEVICE_COOKIE] ?? null);
+  const device = typeof header === 'string' ? header : (cookiesOf(request)[DEVICE_COOKIE] ?? null);
   return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null, device };
 }
 

@@ -1,6 +1,7 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { Services } from '../../../services.js';
 import { LatchkeyError } from '../../../shared/errors.js';
+import { cookiesOf } from '../../cookies.js';
 import { crossSiteVerdict, type TrustedOrigins } from '../../cross-site.js';
 import { sendRpcError } from './envelope.js';
 import type { RpcMethod } from './method.js';
@@ -20,7 +21,7 @@ export function crossSiteGuard(services: Services, method: RpcMethod): onRequest
   };
   const cookieName = services.config.cookie.name;
   return (request, reply, done) => {
-    if (!method.setsCookie && !request.cookies[cookieName]) return done();
+    if (!method.setsCookie && !cookiesOf(request)[cookieName]) return done();
     if (crossSiteVerdict(trusted, request).allowed) return done();
     request.log.info(
       { origin: request.headers.origin?.slice(0, 200), site: request.headers['sec-fetch-site'] },
