@@ -175,6 +175,24 @@ export function feathersLoad(
   });
 }
 
+/**
+ * Waits until `enough()` holds: the load runs until the writes the test needs exist, not
+ * for a fixed time (on a busy machine a fixed time may hold too few of them). The deadline
+ * only catches a hang; `settled` ends the wait at once when every worker has stopped.
+ */
+export async function untilEnough(
+  enough: () => boolean,
+  describe: () => string,
+  options: { settled: () => boolean; deadlineMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + (options.deadlineMs ?? 180_000);
+  while (!enough()) {
+    if (options.settled()) assert.fail(`the load stopped before it had done enough: ${describe()}`);
+    if (Date.now() > deadline) assert.fail(`the load did not do enough before the deadline: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A bounded sample: every acknowledged sign-out, and enough of the rest to catch a lost write. */
 const sample = <T>(items: T[]) => items.slice(0, 25);
 
