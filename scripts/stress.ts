@@ -7,21 +7,11 @@
  * (it watches its parent), and after STRESS_MAX_MINUTES (60 by default) whatever happens.
  */
 import { spawn } from 'node:child_process';
+import { startHog } from './hog.js';
 
 const maxMs = Number(process.env['STRESS_MAX_MINUTES'] ?? 60) * 60_000;
 
-// The hog spins in slices; between them it checks that its parent still lives and that
-// its own time is not up, so it can never outlive the run (even after a kill -9 of it).
-const hogSource = `
-const parent = ${process.pid};
-const until = Date.now() + ${maxMs};
-for (;;) {
-  const slice = Date.now() + 100;
-  while (Date.now() < slice) {}
-  if (process.ppid !== parent || Date.now() > until) process.exit(0);
-}
-`;
-const hog = spawn(process.execPath, ['-e', hogSource], { stdio: 'ignore' });
+const hog = startHog(maxMs);
 
 const tests = spawn('npm', ['test', '--', ...process.argv.slice(2)], { stdio: 'inherit' });
 const stop = () => {

@@ -18,7 +18,7 @@ import { join, relative, resolve } from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { fileURLToPath } from 'node:url';
-import { printSlowest, type Timings, timingsPath } from './timings.js';
+import { printSlowest, slowestFirst, type Timings, timingsPath } from './timings.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dist = join(root, 'dist');
@@ -38,21 +38,18 @@ function testFiles(args: string[]): string[] {
 /** The name a file goes by in the timings: its source path, e.g. test/spa/browser.test.ts. */
 const sourceName = (file: string) => relative(dist, file).replace(/\.js$/, '.ts');
 
-/** Slowest first by the committed times; files with no time yet (new ones) go first of all. */
-function ordered(files: string[]): string[] {
-  let known: Timings = {};
+/** The committed times (test/timings.json); none, and the files run in name order. */
+function committedTimings(): Timings {
   try {
-    known = JSON.parse(readFileSync(join(root, 'test', 'timings.json'), 'utf8')) as Timings;
+    return JSON.parse(readFileSync(join(root, 'test', 'timings.json'), 'utf8')) as Timings;
   } catch {
-    // no committed times: name order
+    return {};
   }
-  const time = (file: string) => known[sourceName(file)] ?? Number.POSITIVE_INFINITY;
-  return [...files].sort((a, b) => time(b) - time(a));
 }
 
 // At most two at once: the machine this suite is timed on has two cores.
 const concurrency = Math.min(2, Math.max(1, Number(process.env['TEST_CONCURRENCY'] ?? 2) || 2));
-const files = ordered(testFiles(process.argv.slice(2)));
+const files = slowestFirst(testFiles(process.argv.slice(2)), committedTimings(), sourceName);
 const started = Date.now();
 const timings: Timings = {};
 let failed = false;

@@ -20,3 +20,12 @@ export function printSlowest(timings: Timings, count: number, wallMs?: number): 
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
+
+/**
+ * Slowest first by the given times, so that with two at a time the heavy files run beside
+ * the light ones; files with no time yet (new suites, perhaps heavy) go first of all.
+ */
+export function slowestFirst(files: string[], known: Timings, nameOf: (file: string) => string): string[] {
+  const time = (file: string) => known[nameOf(file)] ?? Number.POSITIVE_INFINITY;
+  return [...files].sort((a, b) => time(b) - time(a));
+}
