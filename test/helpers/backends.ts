@@ -60,7 +60,8 @@ const postgres: Backend = {
 let pgAvailable: Promise<boolean> | null = null;
 
 async function probePostgres(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  // Generous, as for Redis (helpers/redis.ts): a slow answer on a busy machine must not read as absent.
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 10_000 });
   try {
     await c.connect();
     await c.query('select 1');

@@ -14,7 +14,8 @@ export function runCli(
     cwd: options.cwd,
     input: options.input ?? '',
     encoding: 'utf8',
-    timeout: 60_000,
+    // Only catches a hang: on a busy machine a CLI run can take many seconds.
+    timeout: 180_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -39,7 +40,11 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `latchkey serve` as a child process and waits until /readyz answers 200 (bounded). */
+/**
+ * Starts `latchkey serve` as a child process and waits until /readyz answers 200. The bound
+ * (2 minutes) only catches a server that never gets ready: on a busy machine a start-up
+ * has taken over 20 s.
+ */
 export async function startServerProcess(
   env: Record<string, string>,
   options: { cwd?: string; timeoutMs?: number } = {},
@@ -61,7 +66,7 @@ export async function startServerProcess(
   child.stderr!.on('data', (d) => (output += String(d)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${output}`);
     try {

@@ -9,7 +9,10 @@ async function probe(): Promise<boolean> {
   const client = new Redis(REDIS_URL, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
-    connectTimeout: 1000,
+    // Generous: on a busy machine a local connection can take seconds, and a probe that
+    // timed out would skip the Redis suites (or, under CI=true, fail the run). A Redis that
+    // is down refuses at once whatever the bound.
+    connectTimeout: 10_000,
     retryStrategy: () => null,
   });
   client.on('error', () => {});

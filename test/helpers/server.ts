@@ -41,9 +41,21 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** Attempt counters to use instead of the default in-memory ones. */
   limiter?: AttemptLimiter;
-  /** Production argon2 parameters, for tests that measure timing. */
+  /**
+   * Production argon2 parameters, for tests that measure timing. Such a server also
+   * keeps the hash queue's overload shedding out of the way (NO_SHEDDING): on a busy
+   * machine its wait estimate would refuse a sign-in with 503, and these tests measure
+   * timing, not shedding (test/unit/sign-in-overload.test.ts covers that).
+   */
   argon2?: { memoryCost: number; timeCost: number; parallelism: number };
 }
+
+/**
+ * Hash-queue limits that never refuse: every hash waits for its turn, however long. The
+ * hashing threads are not niced either: on a busy machine a niced hash waits for a slice
+ * of CPU for an unpredictable time, noise that a timing test would have to measure through.
+ */
+export const NO_SHEDDING = { 'hash.maxQueue': 100_000, 'hash.maxWaitMs': 60_000, 'hash.nice': 0 };
 
 export async function startTestServer(
   backend: Backend,
@@ -64,6 +76,7 @@ export async function startTestServer(
       'cookie.secure': false,
       logLevel: 'info',
       ...(redis ? { redisUrl: redis.url, redisPrefix: redis.prefix } : {}),
+      ...(options.argon2 ? NO_SHEDDING : {}),
       ...options.overrides,
     },
   });

@@ -33,7 +33,7 @@ export async function startSmtp(port?: number): Promise<TestSmtp> {
     url: `smtp://127.0.0.1:${listenPort}`,
     port: listenPort,
     received,
-    async waitFor(n, timeoutMs = 5000) {
+    async waitFor(n, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       if (received.length < n) throw new Error(`expected ${n} messages, got ${received.length}`);

@@ -86,7 +86,8 @@ for (const backend of await backends()) {
       for (const { type, userId } of expected.events) {
         // Events are recorded without holding up the answer: wait for this one.
         let event: AuditEvent | undefined;
-        for (let i = 0; i < 100 && !event; i++) {
+        const deadline = Date.now() + 15_000;
+        while (!event && Date.now() < deadline) {
           const events = await server.services.audit.list({ userId, type, limit: 500 });
           event = events.find((e) => e.requestId === client.requestId);
           if (!event) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -24,6 +24,15 @@ test('with no configuration at all, serve creates ./data with the SQLite store a
   }
 });
 
+/** Polls for an outcome; the deadline only catches one that never comes. */
+async function until(done: () => boolean, message: string, deadlineMs = 15_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!done()) {
+    assert.ok(Date.now() < deadline, message);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-term-'));
   const server = await startServerProcess({
@@ -37,16 +46,18 @@ test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   let response = '';
   socket.on('data', (d) => (response += String(d)));
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  // Headers and half the body: the request is in flight when the signal arrives.
+  // Headers and part of the body, asking for 100 Continue: the server's "100 Continue" proves
+  // the request is in flight (no guess at how long a busy machine takes to read it).
   socket.write(
-    `POST /api/session.issueToken HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+    `POST /api/session.issueToken HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
   );
-  await new Promise((r) => setTimeout(r, 200));
+  await until(() => /^HTTP\/1\.1 100 Continue\r\n\r\n/.test(response), 'the server never read the request');
   server.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  // The server has begun to shut down (it logs that, then closes) before the body ends.
+  await until(() => /shutting down/.test(server.output()), 'the server never began to shut down');
   socket.write(body.slice(10));
   await closed;
-  assert.match(response, /^HTTP\/1\.1 200/);
+  assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/);
   assert.match(response, /"code":10002/);
   assert.equal(await server.exited, 0);
   assert.match(server.output(), /shutting down/);

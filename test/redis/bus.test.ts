@@ -16,7 +16,8 @@ describe('the Redis bus', { skip: redis === null }, () => {
       const received = new Promise<string>((resolve) => b.subscribe('topic', resolve));
       // The subscription is queued until b's connection is up; publish until it lands.
       let message: string | null = null;
-      for (let i = 0; i < 50 && message === null; i++) {
+      const deadline = Date.now() + 15_000;
+      while (message === null && Date.now() < deadline) {
         await a.publish('topic', 'hello');
         message = await Promise.race([received, delay(100).then(() => null)]);
       }
@@ -33,14 +34,18 @@ describe('the Redis bus', { skip: redis === null }, () => {
     const errors: unknown[] = [];
     const bus = new RedisBus(redis!.url, redis!.prefix, (err) => errors.push(err));
     // Closed the moment its socket connects, before ioredis' ready check has run.
-    const pub = (bus as unknown as { pub: Redis }).pub;
+    const { pub } = bus as unknown as { pub: Redis };
+    const { sub } = bus as unknown as { sub: Redis };
+    // Both connections have ended (not a guessed delay): whatever the close reports, it has by then.
+    const ended = Promise.all([pub, sub].map((c) => new Promise((resolve) => c.once('end', resolve))));
     await new Promise<void>((resolve) =>
       pub.once('connect', () => {
         void bus.close();
         resolve();
       }),
     );
-    await delay(100);
+    await ended;
+    await delay(0);
     assert.deepEqual(
       errors.map((e) => String(e)),
       [],

@@ -14,6 +14,11 @@ const postgres = (await backends()).find((b) => b.name === 'postgres');
 const redis = await redisForTest();
 const skip = !postgres || !redis ? 'needs PostgreSQL and Redis' : false;
 
+/** A deadline that only catches what never happens (a busy machine can be slow, not wrong). */
+const PROPAGATION_MS = 15_000;
+/** Under the 5 s membership cache of a node: what shows sooner was announced, not expired. */
+const CACHE_BOUND_MS = 4500;
+
 /** Polls `check` every 50 ms for up to `ms`; true as soon as it holds. */
 async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -70,7 +75,7 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
     await redis?.cleanup();
   });
 
-  test('sign in on A, use the token on B, sign out on C: refused on A and B within 1 s', async () => {
+  test('sign in on A, use the token on B, sign out on C: refused on A and B', async () => {
     const [a, b, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
     const token = (
       await callRpc(a.url, 'session.issueToken', { user: 'wile', password: 'password-of-wile' })
@@ -78,22 +83,28 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
     assert.equal((await callRpc(b.url, 'user.info', {}, token))['ok'], true);
     assert.equal((await callRpc(a.url, 'user.info', {}, token))['ok'], true);
     assert.deepEqual(await callRpc(c.url, 'session.destroyToken', { token }), { ok: true });
-    const signedOut = Date.now();
+    // Every node also polls the database for revocations each second, so the bound is only
+    // "eventually": a generous deadline that catches a revocation that never arrives.
     assert.ok(
-      await within(1000, async () => errorCode(await callRpc(a.url, 'user.info', {}, token)) === 10000),
+      await within(
+        PROPAGATION_MS,
+        async () => errorCode(await callRpc(a.url, 'user.info', {}, token)) === 10000,
+      ),
       'A still accepted it',
     );
     assert.ok(
       await within(
-        1000 - (Date.now() - signedOut),
+        PROPAGATION_MS,
         async () => errorCode(await callRpc(b.url, 'user.info', {}, token)) === 10000,
       ),
       'B still accepted it',
     );
   });
 
-  // Each node caches whose orgs are whose for 5 s; within 1 s proves the change was announced.
-  test('an org created on A shows in user.info on B within 1 s, and its deletion too', async () => {
+  // Each node caches whose orgs are whose for 5 s: seen on B before its cached answer can
+  // have expired (4.5 s after B last read it) proves the change was announced. That bound
+  // is the one the behaviour sets; 4.5 s leaves a busy machine room that 1 s did not.
+  test("an org created on A shows in user.info on B before B's cache expires, and its deletion too", async () => {
     const [a, b] = nodes as [ServerProcess, ServerProcess];
     const token = (
       await callRpc(a.url, 'session.issueToken', { user: 'bugs', password: 'password-of-bugs' })
@@ -101,17 +112,22 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
     const orgsOnB = async () =>
       ((await callRpc(b.url, 'user.info', {}, token))['user'] as { orgs: string[] }).orgs;
     // Bugs is already in the org of their email domain (the feathers dialect links it).
+    let cachedAt = Date.now();
     const before = await orgsOnB();
     const created = await callRpc(a.url, 'org.create', { name: 'Carrots', slug: 'carrots' }, token);
     assert.equal(created['ok'], true, JSON.stringify(created));
     const orgId = (created['org'] as { id: string }).id;
     assert.ok(
-      await within(1000, async () => (await orgsOnB()).includes(orgId)),
+      await within(CACHE_BOUND_MS - (Date.now() - cachedAt), async () => (await orgsOnB()).includes(orgId)),
       'B did not show the new org',
     );
+    cachedAt = Date.now();
     assert.deepEqual(await callRpc(a.url, 'org.delete', { id: orgId }, token), { ok: true });
     assert.ok(
-      await within(1000, async () => JSON.stringify(await orgsOnB()) === JSON.stringify(before)),
+      await within(
+        CACHE_BOUND_MS - (Date.now() - cachedAt),
+        async () => JSON.stringify(await orgsOnB()) === JSON.stringify(before),
+      ),
       'B still showed the org',
     );
   });
@@ -159,17 +175,19 @@ describe('three stateless nodes on one PostgreSQL and one Redis', { skip }, () =
     ] as {
       secret: string;
     };
-    // Activate with the previous step's code, so the current one is still unused.
+    // Activate with the current step's code and sign in with the next one's (the nodes accept
+    // one step either way): both stay accepted if a step boundary passes in between, however
+    // slow the machine, and the sign-in code is still unused.
     assert.deepEqual(
       await callRpc(
         b.url,
         'totp.activate',
-        { userId: me.id, secret: enrolled.secret, token: codeAt(enrolled.secret, Date.now() - 30_000) },
+        { userId: me.id, secret: enrolled.secret, token: codeAt(enrolled.secret, Date.now()) },
         token,
       ),
       { ok: true },
     );
-    const code = codeAt(enrolled.secret, Date.now());
+    const code = codeAt(enrolled.secret, Date.now() + 30_000);
     const body = {
       user: 'road',
       password: 'password-of-road',
@@ -252,7 +270,7 @@ describe('Redis cut off and back', { skip }, () => {
 
     await proxy.pause();
     assert.ok(
-      await within(5000, async () => (await readiness(a)).body.checks['redis'] === 'unavailable'),
+      await within(PROPAGATION_MS, async () => (await readiness(a)).body.checks['redis'] === 'unavailable'),
       'readyz did not report Redis',
     );
     const degraded = await readiness(a);
@@ -265,14 +283,17 @@ describe('Redis cut off and back', { skip }, () => {
     ] as string;
     assert.ok(token);
     assert.ok(
-      await within(2000, async () => a.output().includes('limits hold per node')),
+      await within(PROPAGATION_MS, async () => a.output().includes('limits hold per node')),
       'the fallback was not logged',
     );
     // Revocation still reaches the other node, through the database.
     assert.equal((await callRpc(b.url, 'user.info', {}, token))['ok'], true);
     assert.deepEqual(await callRpc(a.url, 'session.destroyToken', { token }), { ok: true });
     assert.ok(
-      await within(3000, async () => errorCode(await callRpc(b.url, 'user.info', {}, token)) === 10000),
+      await within(
+        PROPAGATION_MS,
+        async () => errorCode(await callRpc(b.url, 'user.info', {}, token)) === 10000,
+      ),
       'revocation did not reach B',
     );
 

@@ -4,11 +4,7 @@ import { OWASP_ARGON2 } from '../../src/identity/passwords.js';
 import { backends } from '../helpers/backends.js';
 import { seedUser, startTestServer, type TestServer, UNLIMITED } from '../helpers/server.js';
 import { enrollTotp, type SpaResponse, spa } from '../spa/support.js';
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
+import { assertAlikeTiming } from './timing.js';
 
 /** Headers that legitimately differ per response. */
 const VOLATILE = new Set(['date', 'x-request-id', 'content-length']);
@@ -96,36 +92,17 @@ for (const backend of (await backends()).slice(0, 1)) {
       assertAlike(responses);
     });
 
-    /**
-     * Paired comparison: each round times every class back to back (in a rotating order),
-     * and the test looks at the median of each class's difference to the first class in
-     * the same round. Load that comes and goes (other suites, other processes) hits both
-     * sides of a pair alike and cancels out, where comparing plain medians would not.
-     */
     const timing = async (path: string, bodies: Record<string, unknown>) => {
-      const names = Object.keys(bodies);
-      const rounds: Array<Record<string, number>> = [];
-      for (let round = 0; round < 200; round++) {
-        const times: Record<string, number> = {};
-        for (let i = 0; i < names.length; i++) {
-          const name = names[(round + i) % names.length]!;
+      const baseline = await assertAlikeTiming(
+        Object.keys(bodies),
+        200,
+        async (name) => {
           const started = performance.now();
           await spa(server, path, bodies[name]);
-          times[name] = performance.now() - started;
-        }
-        rounds.push(times);
-      }
-      const [base, ...others] = names;
-      const baseline = median(rounds.map((r) => r[base!]!));
-      const differences = Object.fromEntries(
-        others.map((name) => [name, median(rounds.map((r) => r[name]! - r[base!]!))]),
+          return performance.now() - started;
+        },
+        `${path}: `,
       );
-      for (const [name, difference] of Object.entries(differences)) {
-        assert.ok(
-          Math.abs(difference) < 5 || Math.abs(difference) / baseline < 0.1,
-          `${path}: ${name} differs from ${base} by a median ${difference.toFixed(2)} ms (${base} ≈ ${baseline.toFixed(2)} ms): ${JSON.stringify(differences)}`,
-        );
-      }
       assert.ok(
         baseline > 5,
         `argon2id at production parameters takes milliseconds: ${baseline.toFixed(2)} ms`,

@@ -70,7 +70,8 @@ export class Recorder {
    * once the answer has left (so timing says nothing about the account): wait, boundedly.
    */
   async mailTo(address: string): Promise<TemplateVars> {
-    for (let i = 0; i < 200 && !this.server.mails.some((m) => m.to === address); i++) {
+    const deadline = Date.now() + 15_000;
+    while (!this.server.mails.some((m) => m.to === address) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const mail = this.server.mails.findLast((m) => m.to === address);
