@@ -22,7 +22,10 @@ export function checkNewUserFields(
 ): { email: string; username: string | undefined } {
   const problems: string[] = [];
   if (opts.email === undefined) problems.push('--email is required');
-  else if (!isEmailAddress(opts.email)) problems.push(`--email: "${opts.email}" is not an email address`);
+  // JSON-quoted: a refused address may hold line breaks or control characters, which
+  // would otherwise be written raw to the operator's terminal.
+  else if (!isEmailAddress(opts.email))
+    problems.push(`--email: ${JSON.stringify(opts.email)} is not an email address`);
   if (opts.app !== undefined) {
     if (opts.username === undefined) problems.push('--username (the login) is required with --app');
   } else if (!usernamesEnabled) {

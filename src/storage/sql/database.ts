@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { isLatchkeyError } from '../../shared/errors.js';
 import {
   privateDirectory,
   privateFile,
@@ -133,7 +134,10 @@ export async function checkReachable(store: Store, url: string): Promise<void> {
   try {
     await store.ping();
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    // The store reports an outage as the storage_unavailable domain error; the operator
+    // needs the driver's own reason (ECONNREFUSED, a bad password) that it wraps.
+    const reason = isLatchkeyError(err) && err.cause !== undefined ? err.cause : err;
+    const why = reason instanceof Error ? reason.message : String(reason);
     throw new Error(`DATABASE_URL: cannot reach the database at ${redactedUrl(url)}: ${why}`, { cause: err });
   }
 }
