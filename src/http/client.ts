@@ -12,10 +12,15 @@ import { dialectOf } from './observability.js';
  * (API clients) or else the http-only cookie set at its last sign-in (browsers).
  */
 export function clientInfo(request: FastifyRequest): ClientInfo {
-  const ua = request.headers['user-agent'];
   const header = request.headers[DEVICE_HEADER];
   const device = typeof header === 'string' ? header : (cookiesOf(request)[DEVICE_COOKIE] ?? null);
-  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null, device };
+  return { ...whereFrom(request), device };
+}
+
+/** The client address and user agent alone: what an event records (no cookie parsed for it). */
+function whereFrom(request: FastifyRequest): { ip: string | null; userAgent: string | null } {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
 }
 
 // Beside the requests rather than on them: a property set on some requests only would
@@ -30,7 +35,7 @@ const contexts = new WeakMap<FastifyRequest, RequestContext>();
 export function contextOf(request: FastifyRequest, config: Config): RequestContext {
   let context = contexts.get(request);
   if (!context) {
-    const { ip, userAgent } = clientInfo(request);
+    const { ip, userAgent } = whereFrom(request);
     context = {
       requestId: request.id,
       ip,
